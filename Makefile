@@ -1,0 +1,122 @@
+# Bottleneck: build, test, demo and benchmark.
+#
+# Quick start on a fresh Debian 12 machine with Swift installed (on PATH or at /opt/swift):
+#   make demo    # installs what it needs, builds, imports EfficientNet-Lite0, classifies the golden images
+#   make test    # installs what it needs, generates the operator fixtures, runs the test suite
+# Every step is idempotent: a second run only checks and returns in seconds.
+
+# ---- Settings (override on the command line: make test CONFIG=debug) --------------------------------------------
+# swift from PATH, else the toolchain at /opt/swift.
+ifndef SWIFT
+SWIFT := $(firstword $(shell command -v swift 2>/dev/null) /opt/swift/usr/bin/swift)
+endif
+PYTHON       ?= python3
+CONFIG       ?= release
+SHARED       ?= ../shared
+TEST_FLAGS   ?=
+APT_PACKAGES := libopenblas-dev libturbojpeg0-dev libcurl4-openssl-dev libpng-dev
+
+VENV         := .venv
+VENV_PY      := $(VENV)/bin/python
+REQUIREMENTS := scripts/requirements.txt
+VENV_STAMP   := $(VENV)/.installed-$(shell sha256sum $(REQUIREMENTS) | cut -c1-16)
+MODEL        := models/efficientnet-lite0.onnx
+FIXTURES_DIR := Tests/Fixtures/generated/ops
+FIXTURES_STAMP := $(FIXTURES_DIR)/index.json
+GOLDEN_INPUTS = $(wildcard $(SHARED)/reference/golden/*.input.f32)
+
+# The CLI binary. Asking SwiftPM costs a fraction of a second, so it is asked once, and only by targets that use it.
+BIN_DIR = $(eval BIN_DIR := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path))$(BIN_DIR)
+BIN     = $(BIN_DIR)/bottleneck
+
+# SwiftPM finds its compilers next to `swift`: have that directory on PATH (last, so nothing else is shadowed).
+export PATH := $(PATH):$(patsubst %/,%,$(dir $(SWIFT)))
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Steps depend on each other's side effects (packages before the build, the build before the model): run in order.
+.NOTPARALLEL:
+
+# A venv whose interpreter no longer runs (python upgraded or removed) is rebuilt: forget its stamp.
+ifneq ($(wildcard $(VENV)/bin/python),)
+  $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
+endif
+
+.PHONY: help deps venv build build-tests model fixtures demo test bench clean distclean
+
+# ---- Entry points -----------------------------------------------------------------------------------------------
+
+## help: list the targets
+help:
+	@sed -n 's/^## //p' $(MAKEFILE_LIST)
+
+## demo: build, import EfficientNet-Lite0 and print the top-5 classes of the golden inputs in ../shared
+demo: deps venv build model
+	@[ -n "$(GOLDEN_INPUTS)" ] || { echo "no golden inputs in $(SHARED)/reference/golden" >&2; exit 1; }
+	$(BIN) classify --model $(MODEL) --top 5 $(GOLDEN_INPUTS)
+
+## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
+test: deps venv fixtures build-tests model
+	$(SWIFT) test -c $(CONFIG) $(TEST_FLAGS)
+
+## bench: time our engine against onnxruntime on EfficientNet-Lite0 (threads 1 and 2, batches 1, 8, 32)
+bench: deps venv build model
+	SHARED=$(SHARED) scripts/bench.sh $(BIN) $(MODEL)
+
+# ---- Steps ------------------------------------------------------------------------------------------------------
+
+## deps: install the Debian packages the build links against (apt-get only when one is missing)
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q ' installed$$' || missing="$$missing $$p"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	    sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "deps: installing$$missing"; \
+	    $$sudo apt-get update -qq; \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## venv: the project's Python environment .venv with the pinned scripts/requirements.txt
+venv: $(VENV_STAMP)
+	@:
+$(VENV_STAMP): $(REQUIREMENTS) scripts/setup-venv.sh
+	@PYTHON=$(PYTHON) scripts/setup-venv.sh
+	@touch $@
+
+## build: release build of the `bottleneck` CLI (for demo and bench)
+build: deps
+	$(SWIFT) build -c $(CONFIG) --product bottleneck
+
+## build-tests: build everything, tests included, exactly as `swift test -c release` will (a plain release build
+##              lacks -enable-testing, so alternating the two would recompile every module each time)
+build-tests: deps
+	$(SWIFT) test list -c $(CONFIG) >/dev/null
+
+## model: models/efficientnet-lite0.onnx, written by `bottleneck backbone install` (delete it to redo)
+model: $(MODEL)
+	@:
+$(MODEL): | venv
+	@[ -x "$(BIN)" ] || $(MAKE) --no-print-directory build
+	@mkdir -p $(@D)
+	$(BIN) backbone install efficientnet-lite0
+	@[ -s $@ ] || { echo "backbone install did not write $@" >&2; exit 1; }
+
+## fixtures: ONNX operator fixtures in Tests/Fixtures/generated/ops (redone when the script or the venv changes)
+fixtures: $(FIXTURES_STAMP)
+	@:
+$(FIXTURES_STAMP): scripts/make_op_fixtures.py $(VENV_STAMP)
+	$(VENV_PY) scripts/make_op_fixtures.py $(FIXTURES_DIR)
+
+# ---- Cleaning ---------------------------------------------------------------------------------------------------
+
+## clean: remove build products, the imported model and the generated fixtures (keeps .venv)
+clean:
+	rm -rf .build models Tests/Fixtures/generated
+
+## distclean: clean, and remove .venv too
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+@main
+struct BottleneckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bottleneck",
+        abstract: "Transfer learning on bottleneck features of a frozen ImageNet CNN.",
+        subcommands: [
+            BackboneCommand.self, FeaturesCommand.self, ClassifyCommand.self, BenchCommand.self,
+            InspectCommand.self,
+        ])
+}
