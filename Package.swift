@@ -41,7 +41,7 @@ let package = Package(
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
         .target(
             name: "BackboneZoo",
-            dependencies: ["ONNXSchema", "BottleneckEngine"]
+            dependencies: ["ONNXSchema"]
         ),
 
         // MARK: - Executables

@@ -205,7 +205,7 @@ struct EfficientNetLiteTests {
     /// 1e-6 relative (~8 float32 ulps) is the brief's allowance should a platform's sqrt or division differ.
     @Test("Lite0 graph equals shared/reference/efficientnet-lite0.onnx", .enabled(if: Fixtures.hasWeights && Fixtures.hasReference, "needs the Lite0 weights in .venv and ../shared/reference"))
     func lite0MatchesReference() throws {
-        let weights = try TorchLegacyCheckpoint(contentsOf: Fixtures.lite0Weights!)
+        let weights = try TorchLegacyCheckpoint(contentsOf: try #require(Fixtures.lite0Weights))
         let architecture = try EfficientNetLite.architecture(of: weights)
         #expect(architecture.stageDepths == [1, 2, 2, 3, 3, 4, 1])
         #expect(architecture.stageWidths == [16, 24, 40, 80, 112, 192, 320])

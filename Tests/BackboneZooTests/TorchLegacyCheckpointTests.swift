@@ -11,7 +11,7 @@ struct TorchLegacyCheckpointTests {
     /// compared exactly.
     @Test("reads the Lite0 weights: count, order, shapes, values", .enabled(if: Fixtures.hasWeights, Comment(rawValue: Fixtures.noWeights)))
     func realWeights() throws {
-        let checkpoint = try TorchLegacyCheckpoint(contentsOf: Fixtures.lite0Weights!)
+        let checkpoint = try TorchLegacyCheckpoint(contentsOf: try #require(Fixtures.lite0Weights))
         #expect(checkpoint.entries.count == 296)
         #expect(checkpoint.names.prefix(3) == ["_conv_stem.weight", "_bn0.weight", "_bn0.bias"])
         #expect(checkpoint.names.suffix(2) == ["_fc.weight", "_fc.bias"])
@@ -40,9 +40,9 @@ struct TorchLegacyCheckpointTests {
             sd = make_reference.load_legacy_state_dict(sys.argv[2])
             print(json.dumps([[k, list(v.shape), str(v.dtype), hashlib.sha256(v.astype(v.dtype.newbyteorder('<')).tobytes()).hexdigest()] for k, v in sd.items()]))
             """
-        let output = try Fixtures.runPython(script, arguments: [Fixtures.referenceFolder.path, Fixtures.lite0Weights!.path])
+        let output = try Fixtures.runPython(script, arguments: [Fixtures.referenceFolder.path, try #require(Fixtures.lite0Weights).path])
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[Any]])
-        let checkpoint = try TorchLegacyCheckpoint(contentsOf: Fixtures.lite0Weights!)
+        let checkpoint = try TorchLegacyCheckpoint(contentsOf: try #require(Fixtures.lite0Weights))
         try #require(expected.count == checkpoint.entries.count)
         for (row, entry) in zip(expected, checkpoint.entries) {
             #expect(row[0] as? String == entry.name)
