@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "bottleneck", targets: ["BottleneckCLI"]),
         .library(name: "BottleneckEngine", targets: ["BottleneckEngine"]),
+        .library(name: "BottleneckImages", targets: ["BottleneckImages"]),
+        .library(name: "BottleneckDatasets", targets: ["BottleneckDatasets"]),
         .library(name: "BackboneZoo", targets: ["BackboneZoo"]),
     ],
     dependencies: [
@@ -21,12 +23,14 @@ let package = Package(
     ],
     targets: [
         // MARK: - C interop
-        .systemLibrary(
-            name: "COpenBLAS",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        /// libpng reports errors by longjmp, which Swift cannot catch: this shim wraps decode/encode in setjmp.
+        .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
 
         // MARK: - Libraries
+        /// SHA-256 content fingerprints (model files, image bytes, cache keys).
+        .target(name: "ContentHashing"),
         /// ONNX protobuf messages, generated from onnx.proto by scripts/generate-onnx-proto.sh.
         .target(
             name: "ONNXSchema",
@@ -38,25 +42,40 @@ let package = Package(
             dependencies: ["COpenBLAS", "ONNXSchema"],
             swiftSettings: numericSettings
         ),
+        /// Image decoding (JPEG, PNG) and preprocessing into the engine's NHWC input.
+        .target(
+            name: "BottleneckImages",
+            dependencies: ["CTurboJPEG", "CPNGShim"],
+            swiftSettings: numericSettings
+        ),
+        /// Labelled image folders and manifests, stable splits, the embedded Fashion-MNIST data.
+        .target(
+            name: "BottleneckDatasets",
+            dependencies: ["BottleneckImages", "ContentHashing"]
+        ),
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
         .target(
             name: "BackboneZoo",
-            dependencies: ["ONNXSchema"]
+            dependencies: ["ONNXSchema", "ContentHashing"]
         ),
 
         // MARK: - Executables
         .executableTarget(
             name: "BottleneckCLI",
             dependencies: [
-                "BottleneckEngine", "BackboneZoo",
+                "BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BackboneZoo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: - Tests
+        .testTarget(name: "ContentHashingTests", dependencies: ["ContentHashing"]),
         .testTarget(name: "BottleneckEngineTests", dependencies: ["BottleneckEngine", "ONNXSchema"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "BackboneZooTests", dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema"]),
+        .testTarget(name: "BottleneckImagesTests", dependencies: ["BottleneckImages", "BottleneckEngine"]),
+        .testTarget(name: "BottleneckDatasetsTests", dependencies: ["BottleneckDatasets", "BottleneckImages"]),
+        .testTarget(name: "BackboneZooTests",
+                    dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
         .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 @testable import BackboneZoo
+import ContentHashing
 import Foundation
 import ONNXSchema
 import Testing
