@@ -22,6 +22,7 @@ public final class InferenceSession {
     public let threads: Int
 
     private var plans: [[Int]: PreparedPlan] = [:]
+    private let pool: WorkerPool
 
     /// Both cores busy by default.
     public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }
@@ -31,6 +32,11 @@ public final class InferenceSession {
         BLAS.useCallingThreadOnly()
         self.model = model
         self.threads = threads
+        pool = WorkerPool(workerCount: threads - 1)
+    }
+
+    deinit {
+        pool.shutdown()
     }
 
     /// Computes the model's outputs for a batch.
@@ -126,7 +132,7 @@ public final class InferenceSession {
         defer { results.forEach { $0.deallocate() } }
         let destinations = UnsafeSendable(results.map { $0.baseAddress! })
         let source = UnsafeSendable(input.baseAddress!)
-        DispatchQueue.concurrentPerform(iterations: streams) { stream in
+        pool.run(parts: streams) { stream in
             let arena = prepared.arenas[stream]
             for image in stride(from: stream, to: batch, by: streams) {
                 let slice = UnsafeBufferPointer(start: source.value + image * imageSize, count: imageSize)
@@ -153,7 +159,7 @@ public final class InferenceSession {
             return
         }
         let items = step.workItems
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        pool.run(parts: parts) { part in
             step.body(arena, (items * part / parts)..<(items * (part + 1) / parts))
         }
     }
@@ -204,7 +210,7 @@ private final class PreparedPlan: @unchecked Sendable {
     }
 }
 
-/// Carries pointers into `concurrentPerform` workers that write disjoint regions.
+/// Carries pointers into pool workers that write disjoint regions.
 private struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

@@ -3,7 +3,7 @@ import Foundation
 /// Locations of the repository, the shared reference and the generated fixtures, found from this file.
 enum TestPaths {
     /// The repository root (three levels above this file: Tests/BottleneckEngineTests/Support).
-    static let repository = URL(fileURLWithPath: #filePath)
+    static let repository = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
