@@ -15,11 +15,13 @@ let package = Package(
         .library(name: "BottleneckEngine", targets: ["BottleneckEngine"]),
         .library(name: "BottleneckImages", targets: ["BottleneckImages"]),
         .library(name: "BottleneckDatasets", targets: ["BottleneckDatasets"]),
+        .library(name: "BottleneckCache", targets: ["BottleneckCache"]),
         .library(name: "BackboneZoo", targets: ["BackboneZoo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // MARK: - C interop
@@ -27,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         /// libpng reports errors by longjmp, which Swift cannot catch: this shim wraps decode/encode in setjmp.
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
+        /// curl_easy_setopt is variadic, which Swift cannot call: this shim exposes typed setters.
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
 
         // MARK: - Libraries
         /// SHA-256 content fingerprints (model files, image bytes, cache keys).
@@ -53,6 +57,15 @@ let package = Package(
             name: "BottleneckDatasets",
             dependencies: ["BottleneckImages", "ContentHashing"]
         ),
+        /// HTTP through libcurl, and S3 with curl's AWS SigV4 signing.
+        .target(name: "BottleneckNetwork", dependencies: ["CCurlShim"]),
+        /// The content-keyed feature cache: append-only vector shards on local disk or in S3.
+        .target(name: "BottleneckCache", dependencies: ["BottleneckNetwork", "ContentHashing"]),
+        /// Dataset -> decode -> preprocess -> backbone -> cache, with every core busy.
+        .target(
+            name: "BottleneckExtraction",
+            dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache"]
+        ),
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
         .target(
             name: "BackboneZoo",
@@ -63,8 +76,10 @@ let package = Package(
         .executableTarget(
             name: "BottleneckCLI",
             dependencies: [
-                "BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BackboneZoo",
+                "BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache",
+                "BottleneckExtraction", "BackboneZoo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -74,6 +89,10 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "BottleneckImagesTests", dependencies: ["BottleneckImages", "BottleneckEngine"]),
         .testTarget(name: "BottleneckDatasetsTests", dependencies: ["BottleneckDatasets", "BottleneckImages"]),
+        .testTarget(name: "BottleneckNetworkTests", dependencies: ["BottleneckNetwork"]),
+        .testTarget(name: "BottleneckCacheTests", dependencies: ["BottleneckCache", "BottleneckNetwork"]),
+        .testTarget(name: "BottleneckExtractionTests",
+                    dependencies: ["BottleneckExtraction", "BottleneckCache", "BottleneckDatasets", "BottleneckImages"]),
         .testTarget(name: "BackboneZooTests",
                     dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
         .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI"]),

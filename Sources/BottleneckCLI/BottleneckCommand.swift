@@ -8,5 +8,6 @@ struct BottleneckCommand: ParsableCommand {
         subcommands: [
             BackboneCommand.self, FeaturesCommand.self, ClassifyCommand.self, BenchCommand.self,
             InspectCommand.self,
+            DatasetsCommand.self, ExtractCommand.self,
         ])
 }

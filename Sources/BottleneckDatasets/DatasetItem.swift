@@ -10,7 +10,7 @@ public struct DatasetItem: Sendable, Hashable {
     /// The class: the name of the folder below the data root (or split folder), or the manifest's label, verbatim.
     public let label: String
     /// The split the image belongs to.
-    public internal(set) var split: DatasetSplit
+    public let split: DatasetSplit
     /// SHA-256 of the file's bytes, lower-case hex. Identical images have identical hashes.
     public let contentHash: String
 

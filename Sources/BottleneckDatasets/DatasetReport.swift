@@ -5,7 +5,9 @@
 public struct DatasetReport: Sendable, Codable, Equatable {
     /// Files identical byte for byte that disagree on their label or split.
     public struct Conflict: Sendable, Codable, Equatable {
+        /// One of the identical files.
         public struct File: Sendable, Codable, Equatable {
+            /// Relative to the dataset root when inside it, else absolute.
             public let path: String
             public let label: String
             public let split: DatasetSplit
@@ -32,6 +34,7 @@ public struct DatasetReport: Sendable, Codable, Equatable {
 
     /// An image whose hash picked one split but which the minimum rule moved to another (see ``Dataset``).
     public struct Reassignment: Sendable, Codable, Equatable {
+        /// Relative to the dataset root when inside it, else absolute.
         public let path: String
         public let label: String
         /// The split its hash picked.
@@ -58,7 +61,7 @@ public struct DatasetReport: Sendable, Codable, Equatable {
 
     /// Adds a skipped file, keeping the list sorted by path.
     mutating func record(_ file: SkippedFile) {
-        let index = skipped.firstIndex(where: { file.path.utf8.lexicographicallyPrecedes($0.path.utf8) })
+        let index = skipped.firstIndex(where: { file.path.precedesInDatasetOrder($0.path) })
         skipped.insert(file, at: index ?? skipped.endIndex)
     }
 
@@ -86,8 +89,8 @@ public struct DatasetReport: Sendable, Codable, Equatable {
             if conflicts.count > limit { lines.append("  ... and \(conflicts.count - limit) more") }
         }
         if !reassigned.isEmpty {
-            lines.append("Moved \(reassigned.count) image\(reassigned.count == 1 ? "" : "s")"
-                         + " so that every class of 3 or more images has an image in every split:")
+            lines.append("Moved \(reassigned.count) image\(reassigned.count == 1 ? "" : "s") from their hash split so"
+                         + " that every class has a training image, and classes of 3 or more one in every split:")
             lines += reassigned.prefix(limit).map {
                 "  \($0.path): \($0.from.rawValue) -> \($0.to.rawValue)"
             }

@@ -59,35 +59,19 @@ struct FolderWalker {
             throw DatasetError(.notFound, "data folder \(root.path) does not exist")
         }
         visited.insert(rootIdentity)
-        let top: [String]
+        let top: [Subfolder]
         do {
-            top = try entries(of: root)
+            top = try subfolders(of: "")
         } catch {
             throw DatasetError(.unreadable, "cannot list \(root.path): \(error.localizedDescription)")
         }
-        // Find the layout first: split folders at the top level decide it.
-        var topFolders: [(name: String, identity: FileIdentity)] = []
-        for name in top {
-            let url = root.appendingPathComponent(name)
-            if name.isHiddenName {
-                skipped.append(SkippedFile(path: name, reason: .hidden))
-                continue
-            }
-            switch kind(of: url) {
-            case .folder(let identity): topFolders.append((name, identity))
-            case .file: skipped.append(SkippedFile(path: name, reason: .outsideClassFolder))
-            case .other(let what): skipped.append(SkippedFile(path: name, reason: .notAnImage, detail: what))
-            case .broken(let why): skipped.append(SkippedFile(path: name, reason: .unreadable, detail: why))
-            }
-        }
-        let splitNamed = topFolders.filter { DatasetSplit(folderName: $0.name) != nil }
-        if splitNamed.isEmpty {
-            for folder in topFolders {
-                walkClassFolder(named: folder.name, identity: folder.identity, under: "", split: nil)
-            }
+        // Split folders at the top level decide the layout.
+        let splitNamed = top.filter { DatasetSplit(folderName: $0.name) != nil }
+        guard !splitNamed.isEmpty else {
+            for folder in top { walkClassFolder(folder, under: "", split: nil) }
             return
         }
-        let others = topFolders.filter { DatasetSplit(folderName: $0.name) == nil }.map(\.name)
+        let others = top.filter { DatasetSplit(folderName: $0.name) == nil }.map(\.name)
         guard others.isEmpty else {
             throw DatasetError(.mixedLayout, "\(root.path) mixes split folders ("
                                + splitNamed.map { $0.name + "/" }.joined(separator: ", ") + ") with other folders ("
@@ -101,35 +85,44 @@ struct FolderWalker {
                 skipped.append(SkippedFile(path: folder.name, reason: .revisitedFolder))
                 continue
             }
-            let url = root.appendingPathComponent(folder.name)
-            let names: [String]
             do {
-                names = try entries(of: url)
+                for classFolder in try subfolders(of: folder.name + "/") {
+                    walkClassFolder(classFolder, under: folder.name + "/", split: split)
+                }
             } catch {
                 skipped.append(SkippedFile(path: folder.name, reason: .unreadable, detail: error.localizedDescription))
-                continue
-            }
-            for name in names {
-                let relative = folder.name + "/" + name
-                if name.isHiddenName {
-                    skipped.append(SkippedFile(path: relative, reason: .hidden))
-                    continue
-                }
-                switch kind(of: url.appendingPathComponent(name)) {
-                case .folder(let identity):
-                    walkClassFolder(named: name, identity: identity, under: folder.name + "/", split: split)
-                case .file: skipped.append(SkippedFile(path: relative, reason: .outsideClassFolder))
-                case .other(let what): skipped.append(SkippedFile(path: relative, reason: .notAnImage, detail: what))
-                case .broken(let why): skipped.append(SkippedFile(path: relative, reason: .unreadable, detail: why))
-                }
             }
         }
     }
 
-    private mutating func walkClassFolder(named label: String, identity: FileIdentity, under prefix: String,
-                                          split: DatasetSplit?) {
-        labels.append(label)
-        walkFolder(relativePath: prefix + label, identity: identity, label: label, split: split)
+    private struct Subfolder {
+        let name: String
+        let identity: FileIdentity
+    }
+
+    /// The visible folders directly in `root/prefix`; everything else there is outside any class folder and
+    /// recorded as skipped.
+    private mutating func subfolders(of prefix: String) throws -> [Subfolder] {
+        var folders: [Subfolder] = []
+        for name in try entries(of: root.appendingPathComponent(prefix)) {
+            let relative = prefix + name
+            if name.isHiddenName {
+                skipped.append(SkippedFile(path: relative, reason: .hidden))
+                continue
+            }
+            switch kind(of: root.appendingPathComponent(relative)) {
+            case .folder(let identity): folders.append(Subfolder(name: name, identity: identity))
+            case .file: skipped.append(SkippedFile(path: relative, reason: .outsideClassFolder))
+            case .other(let what): skipped.append(SkippedFile(path: relative, reason: .notAnImage, detail: what))
+            case .broken(let why): skipped.append(SkippedFile(path: relative, reason: .unreadable, detail: why))
+            }
+        }
+        return folders
+    }
+
+    private mutating func walkClassFolder(_ folder: Subfolder, under prefix: String, split: DatasetSplit?) {
+        labels.append(folder.name)
+        walkFolder(relativePath: prefix + folder.name, identity: folder.identity, label: folder.name, split: split)
     }
 
     /// Collects every file below a class folder, depth first.

@@ -11,8 +11,8 @@ enum ImageFileInspector {
         case skipped(SkippedFile.Reason, detail: String?)
     }
 
-    /// Bytes read before deciding: enough for every signature `ImageFormat` knows.
-    static let headerLength = 64
+    /// Bytes read before deciding: enough for `ImageFormat` to recognise and name a format.
+    static let headerLength = 512
 
     /// Checks and hashes one file.
     static func inspect(_ url: URL) -> Outcome {
@@ -27,10 +27,7 @@ enum ImageFileInspector {
             let header = try handle.read(upToCount: headerLength) ?? Data()
             if header.isEmpty { return .skipped(.empty, detail: nil) }
             guard ImageFormat.detect(header) != nil else {
-                if let format = ImageFormat.describeUnsupported(header) {
-                    return .skipped(.unsupportedFormat, detail: format)
-                }
-                return .skipped(.notAnImage, detail: nil)
+                return .skipped(.notAnImage, detail: ImageFormat.describeUnsupported(header))
             }
             var hasher = SHA256()
             hasher.update(header)

@@ -7,10 +7,9 @@ public struct SkippedFile: Sendable, Codable, Hashable {
         /// Its name (or a folder above it, up to the class folder) starts with a dot. Hidden folders are counted
         /// once and not entered.
         case hidden
-        /// Its first bytes are neither a JPEG nor a PNG signature, whatever its extension says.
+        /// Its first bytes are neither a JPEG nor a PNG signature, whatever its extension says (the detail names
+        /// the format when it is recognisable: "a WebP image", "a text file").
         case notAnImage
-        /// It is an image in a format that is recognised but not read (WebP, HEIC, GIF...).
-        case unsupportedFormat
         /// It is empty (0 bytes).
         case empty
         /// It cannot be opened or read (permissions, a dangling symbolic link, an I/O error).
@@ -31,7 +30,6 @@ public struct SkippedFile: Sendable, Codable, Hashable {
             switch self {
             case .hidden: "hidden"
             case .notAnImage: "not an image"
-            case .unsupportedFormat: "unsupported image format"
             case .empty: "empty"
             case .unreadable: "unreadable"
             case .missing: "missing"
@@ -71,8 +69,8 @@ extension SkippedFile.Reason {
         switch error.code {
         case .unreadable: self = .unreadable
         case .empty: self = .empty
-        case .unsupportedFormat: self = .unsupportedFormat
-        case .damaged: self = .damaged
+        case .unsupportedFormat: self = .notAnImage
+        case .damaged, .encodingFailed: self = .damaged
         case .tooLarge: self = .tooLarge
         }
     }

@@ -50,11 +50,13 @@ public struct SplitPolicy: Sendable, Codable, Equatable, CustomStringConvertible
     /// - Throws: ``DatasetError/Code/invalidSplitPolicy`` naming the problem.
     public func validate() throws {
         for split in DatasetSplit.allCases where !(0...1).contains(self[split]) {
-            throw DatasetError(.invalidSplitPolicy, "the \(split.rawValue) fraction \(self[split]) is not in 0...1")
+            throw DatasetError(.invalidSplitPolicy, "the \(split.rawValue) fraction "
+                               + String(format: "%g", self[split]) + " is not in 0...1")
         }
         guard abs(train + validation + test - 1) < 1e-6 else {
             throw DatasetError(.invalidSplitPolicy,
-                               "split fractions \(description) add up to \(train + validation + test), not 1")
+                               "split fractions \(description) add up to "
+                               + String(format: "%g", train + validation + test) + ", not 1")
         }
         guard train > 0 else {
             throw DatasetError(.invalidSplitPolicy, "the train fraction is 0: the head would have nothing to learn from")

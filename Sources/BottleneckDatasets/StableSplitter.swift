@@ -67,7 +67,7 @@ struct StableSplitter {
         var labelsByHash: [String: Set<String>] = [:]
         for entry in entries { labelsByHash[entry.contentHash, default: []].insert(entry.label) }
 
-        let required = intervals.map(\.split)
+        let hashed = intervals.map(\.split)
         let byLabel = Dictionary(grouping: entries.indices, by: { entries[$0].label })
         for label in byLabel.keys.sorted(by: { $0.precedesInDatasetOrder($1) }) {
             let indices = byLabel[label]!
@@ -82,19 +82,18 @@ struct StableSplitter {
                 }
             }
             guard !units.isEmpty else { continue }
-            var missing: [DatasetSplit] = []
-            if members[.train, default: []].isEmpty, required.contains(.train) { missing.append(.train) }
-            if units.count >= Self.minimumForAllSplits {
-                for split in [DatasetSplit.test, .validation] where required.contains(split)
-                    && members[split, default: []].isEmpty {
-                    missing.append(split)
-                }
-            }
+            // The splits this class is guaranteed an image in, in the order they are filled.
+            let guaranteed = units.count >= Self.minimumForAllSplits
+                ? [DatasetSplit.train, .test, .validation].filter(hashed.contains) : [.train]
+            let missing = guaranteed.filter { members[$0, default: []].isEmpty }
             var moved: Set<String> = []
             for target in missing {
-                // The nearest image to the target's interval among those whose split keeps another image.
+                // The nearest image to the target's interval, among those whose move leaves no guaranteed split
+                // empty.
                 let candidates = units.keys.filter { hash in
-                    !moved.contains(hash) && members[splits[units[hash]![0]], default: []].count >= 2
+                    let current = splits[units[hash]![0]]
+                    return !moved.contains(hash)
+                        && (members[current, default: []].count >= 2 || !guaranteed.contains(current))
                 }
                 let best = candidates.min { a, b in
                     let (da, db) = (distance(from: Self.position(ofHash: a), to: target),

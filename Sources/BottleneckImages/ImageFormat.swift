@@ -37,7 +37,9 @@ public enum ImageFormat: String, Sendable {
             }
         }
         if starts("%PDF") { return "a PDF document" }
-        if bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20]) || bytes.starts(with: [0xFF, 0x4F, 0xFF, 0x51]) {
+        if bytes.starts(with: [0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20])  // JP2 box
+            || bytes.starts(with: [0xFF, 0x4F, 0xFF, 0x51])  // raw codestream
+        {
             return "a JPEG 2000 image"
         }
         if bytes.starts(with: [0xFF, 0x0A]) || starts("JXL ", at: 4) { return "a JPEG XL image" }

@@ -39,10 +39,6 @@ final class TurboJPEG {
         }
     }
 
-    /// libjpeg's message for data that ends before the image does (`JWRN_JPEG_EOF`); libjpeg reports it as a
-    /// warning and fills the missing rows with grey.
-    private static let truncationWarning = "Premature end of JPEG file"
-
     private let handle: tjhandle
 
     private init(handle: tjhandle) {
@@ -77,9 +73,14 @@ final class TurboJPEG {
         var colorspace: Int32 = 0
         let status = tjDecompressHeader3(
             handle, jpeg.baseAddress, UInt(jpeg.count), &width, &height, &subsampling, &colorspace)
-        guard status == 0 else {
+        // A warning (such as junk bytes between header segments) still yields the header, as in Pillow.
+        guard status == 0 || tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) else {
             throw DecodingFailure(
                 .damaged, "the JPEG header is unreadable (\(errorMessage)); the file is damaged or truncated")
+        }
+        // A tables-only datastream (or a header cut before its frame) reads "successfully" with no size.
+        guard width > 0, height > 0 else {
+            throw DecodingFailure(.damaged, "the JPEG has no image frame; the file is damaged or truncated")
         }
         let kind: Colorspace
         switch colorspace {
@@ -93,30 +94,36 @@ final class TurboJPEG {
         return Header(width: Int(width), height: Int(height), colorspace: kind)
     }
 
+    /// A problem libjpeg recovered from: the decode still produced every row.
+    struct Warning {
+        let message: String
+
+        /// Whether libjpeg ran out of data ("Premature end of JPEG file", `JWRN_JPEG_EOF`) and filled the
+        /// missing rows with grey.
+        var isTruncation: Bool { message.contains("Premature end of JPEG file") }
+    }
+
     /// Decodes into `output`, scaled by libjpeg's DCT scaling to exactly `width` x `height`, which must be
-    /// `scaledSize(_:)` of a supported factor so that the output has exactly that size.
+    /// `TJSCALED` of the image size and a supported factor, so that the output has exactly that size.
     ///
-    /// Corrupt-data warnings that libjpeg recovers from ("extraneous bytes before marker") are accepted, as
-    /// Pillow accepts them; a truncated stream and fatal errors throw `.damaged`. Progressive images with a
-    /// pathological number of scans are refused (`TJFLAG_LIMITSCANS`).
+    /// Returns the first warning of the decode, if any: TurboJPEG keeps only the first. Without
+    /// `TJFLAG_STOPONWARNING` every row has been decoded by then; the caller decides whether the warning is
+    /// acceptable. Fatal errors throw `.damaged`, and so do progressive images with a pathological number of scans
+    /// (`TJFLAG_LIMITSCANS`).
     func decompress(
         _ jpeg: UnsafeBufferPointer<UInt8>, width: Int, height: Int, format: PixelFormat,
         into output: UnsafeMutableBufferPointer<UInt8>
-    ) throws(DecodingFailure) {
+    ) throws(DecodingFailure) -> Warning? {
         precondition(output.count == width * height * format.bytesPerPixel, "output buffer has the wrong size")
         let status = tjDecompress2(
             handle, jpeg.baseAddress, UInt(jpeg.count), output.baseAddress, Int32(width), 0, Int32(height),
             format.code, TJFLAG_LIMITSCANS)
-        guard status != 0 else { return }
-        let message = errorMessage
-        if tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) {
-            // tjDecompress2 reports the first warning of the decode. Without TJFLAG_STOPONWARNING it has decoded
-            // every row by now, so a recoverable warning leaves a usable image.
-            guard message.contains(Self.truncationWarning) else { return }
+        guard status != 0 else { return nil }
+        guard tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue) else {
             throw DecodingFailure(
-                .damaged, "the JPEG data is truncated (\(message)); re-download or re-export the file")
+                .damaged, "the JPEG data is corrupt (\(errorMessage)); re-download or re-export the file")
         }
-        throw DecodingFailure(.damaged, "the JPEG data is corrupt (\(message)); re-download or re-export the file")
+        return Warning(message: errorMessage)
     }
 
     /// Why compression failed.

@@ -36,7 +36,7 @@ struct cpng_reader {
 static void read_bytes(png_structp png, png_bytep out, size_t length) {
     cpng_reader *reader = png_get_io_ptr(png);
     if (length > reader->size - reader->offset) {
-        png_error(png, "the PNG data ends early (the file is truncated)");
+        png_error(png, "the data ends before the image does: the file is truncated");
     }
     memcpy(out, reader->data + reader->offset, length);
     reader->offset += length;
@@ -83,7 +83,7 @@ int cpng_reader_read_rgb(cpng_reader *reader, uint8_t *rgb, size_t capacity) {
 
     png_byte color_type = png_get_color_type(png, info);
     png_byte bit_depth = png_get_bit_depth(png, info);
-    if (bit_depth == 16) png_set_strip_16(png);  // keep the high byte, as Pillow's "RGB;16B" unpacking does
+    if (bit_depth == 16) png_set_strip_16(png);  // keep the high byte, as Pillow does for 16-bit RGB(A)
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     if (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);

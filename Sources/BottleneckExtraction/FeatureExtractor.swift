@@ -1,0 +1,189 @@
+import BottleneckCache
+import BottleneckDatasets
+import BottleneckEngine
+import BottleneckImages
+import Foundation
+import Synchronization
+
+/// Computes the bottleneck vector of every image of a dataset once and keeps it in the feature cache.
+///
+/// Each of `threads` workers takes the next uncached image, reads and decodes it (TurboJPEG with DCT scaling,
+/// libpng), preprocesses it straight into its own NHWC buffer and runs the backbone on it with a one-thread
+/// session: while one worker decodes, the other runs the network, so both cores stay busy without a queue
+/// between stages. Vectors go to the cache, which commits a shard at a time; a run killed at any moment loses
+/// at most the uncommitted vectors, and the next run computes only what is missing.
+public final class FeatureExtractor {
+    public let options: ExtractionOptions
+    /// The scanned dataset; images that fail to decode are removed from it and listed in its report.
+    public private(set) var dataset: Dataset
+    public let model: InferenceModel
+    public let preprocessor: Preprocessor
+    public let namespace: CacheNamespace
+    public let cache: FeatureCache
+
+    private let tensorName: String
+
+    /// Loads the model, scans the data and opens the cache.
+    /// - Throws: what is wrong with the model (no preprocessing metadata, unreadable), the data or the cache.
+    public init(options: ExtractionOptions) throws {
+        precondition(options.threads >= 1, "threads must be at least 1")
+        self.options = options
+        let model = try InferenceModel(contentsOf: options.model, outputs: options.tensor.map { [$0] })
+        guard let specJSON = model.metadata[PreprocessingSpec.metadataKey] else {
+            throw ExtractionError("the model \(options.model.path) has no '\(PreprocessingSpec.metadataKey)'"
+                + " metadata, so the tool cannot know how to resize and normalise images for it. Use a model written"
+                + " by `bottleneck backbone install`, or add that metadata_props entry.")
+        }
+        let spec = try PreprocessingSpec(json: specJSON)
+        let declared = model.inputDimensions
+        guard declared.count == 4, declared[1] == nil || declared[1] == 3,
+            declared[2] == nil || declared[2] == spec.inputSize, declared[3] == nil || declared[3] == spec.inputSize
+        else {
+            throw ExtractionError("the model input \(InferenceSession.describe(declared)) does not match its"
+                + " preprocessing (3 x \(spec.inputSize) x \(spec.inputSize) NCHW images).")
+        }
+        self.model = model
+        preprocessor = Preprocessor(spec: spec)
+        tensorName = model.outputNames[0]
+        let probe = try InferenceSession(model: model, threads: 1)
+            .run([Float](repeating: 0, count: preprocessor.valuesPerImage), shape: preprocessor.modelInputShape(),
+                 layout: .nhwc)
+        let dimension = probe[tensorName]!.values.count
+        namespace = try CacheNamespace(modelFile: options.model, preprocessingJSON: spec.jsonString(),
+                                       tensorName: tensorName, dtype: options.dtype, dimension: dimension)
+        dataset = try Dataset.open(options.data, options: ScanOptions(split: options.split))
+        cache = try FeatureCache.open(
+            store: try options.cache.makeStore(), namespace: namespace,
+            options: FeatureCache.Options(flushEveryVectors: options.flushEveryVectors))
+    }
+
+    /// The distinct images (one file per content hash) this shard owns, in a stable order.
+    public func assignedImages() throws -> [(hash: ImageHash, path: URL)] {
+        var firstPath: [ImageHash: URL] = [:]
+        for item in dataset.items {
+            let hash = try ImageHash(hex: item.contentHash)
+            if options.shard.owns(hash), firstPath[hash] == nil { firstPath[hash] = item.path }
+        }
+        return firstPath.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// Extracts every assigned image that is not cached yet.
+    /// - Parameters:
+    ///   - progress: called from the calling thread about four times a second with (done, total) of this run.
+    ///   - isCancelled: polled by the workers; when it turns true they finish their current image and stop.
+    /// - Returns: the counts; the cache is flushed and closed whether or not the run was cancelled.
+    /// - Throws: cache errors (disk full, S3 refusing writes): those stop the run. Unreadable or damaged images
+    ///   never do; they are skipped and reported.
+    public func run(
+        progress: (_ done: Int, _ total: Int) -> Void = { _, _ in },
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> ExtractionSummary {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let assigned = try assignedImages()
+        let work = assigned.filter { !cache.contains($0.hash) }
+        let state = WorkState(work: work)
+        let context = WorkerContext(model: model, preprocessor: preprocessor, tensorName: tensorName,
+                                    decoder: ImageDecoder(pixelLimit: options.pixelLimit), cache: cache)
+        let group = DispatchGroup()
+        for _ in 0..<min(options.threads, max(work.count, 1)) {
+            group.enter()
+            let worker = Thread {
+                context.process(state, isCancelled: isCancelled)
+                group.leave()
+            }
+            worker.stackSize = 8 << 20
+            worker.start()
+        }
+        while group.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+            progress(state.done.load(ordering: .relaxed), work.count)
+        }
+        progress(state.done.load(ordering: .relaxed), work.count)
+        try cache.close()
+        if let failure = state.fatalError { throw failure }
+        for (path, error) in state.failures { dataset.recordFailure(at: path, error: error) }
+        let done = state.done.load(ordering: .relaxed)
+        return ExtractionSummary(
+            images: dataset.items.count, assigned: assigned.count, reused: assigned.count - work.count,
+            extracted: done - state.failures.count, skipped: dataset.report.skipped,
+            interrupted: done < work.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
+            namespace: namespace.description)
+    }
+}
+
+/// The queue of images to extract and what happened to them, shared by the workers.
+private final class WorkState: @unchecked Sendable {
+    let work: [(hash: ImageHash, path: URL)]
+    let next = Atomic<Int>(0)
+    /// Images finished, successfully or not.
+    let done = Atomic<Int>(0)
+    private let lock = NSLock()
+    private var failureList: [(URL, ImageError)] = []
+    private var fatal: (any Error)?
+
+    init(work: [(hash: ImageHash, path: URL)]) {
+        self.work = work
+    }
+
+    var failures: [(URL, ImageError)] { lock.withLock { failureList } }
+    var fatalError: (any Error)? { lock.withLock { fatal } }
+
+    /// The next image index, or nil when none is left or the run must stop.
+    func claim() -> Int? {
+        if lock.withLock({ fatal != nil }) { return nil }
+        let index = next.add(1, ordering: .relaxed).oldValue
+        return index < work.count ? index : nil
+    }
+
+    func fail(_ path: URL, _ error: ImageError) {
+        lock.withLock { failureList.append((path, error)) }
+    }
+
+    func stop(with error: any Error) {
+        lock.withLock { if fatal == nil { fatal = error } }
+    }
+}
+
+/// What every worker shares: the model, how to prepare images, and where vectors go.
+private struct WorkerContext: @unchecked Sendable {
+    let model: InferenceModel
+    let preprocessor: Preprocessor
+    let tensorName: String
+    let decoder: ImageDecoder
+    let cache: FeatureCache
+
+    /// One worker: its own session and input buffer, images until none is left.
+    func process(_ state: WorkState, isCancelled: @Sendable () -> Bool) {
+        let session = InferenceSession(model: model, threads: 1)
+        var input = [Float](repeating: 0, count: preprocessor.valuesPerImage)
+        let shape = preprocessor.modelInputShape()
+        while !isCancelled(), let index = state.claim() {
+            let path = state.work[index].path
+            defer { state.done.add(1, ordering: .relaxed) }
+            do {
+                let bytes: Data
+                do {
+                    bytes = try Data(contentsOf: path)
+                } catch {
+                    throw ImageError(.unreadable, source: path.path, reason: "\(error.localizedDescription)")
+                }
+                // A file edited since the scan is stored under its new content, never under the old hash.
+                let hash = ImageHash.of(bytes)
+                let image = try decoder.decode(bytes, source: path.path,
+                                               minimumShorterSide: preprocessor.spec.resizeShorterSide)
+                input.withUnsafeMutableBufferPointer { preprocessor.prepare(image, into: $0.baseAddress!) }
+                let vector = try session.run(input, shape: shape, layout: .nhwc)[tensorName]!.values
+                _ = try cache.append(hash, vector)
+            } catch let error as ImageError {
+                state.fail(path, error)
+            } catch {
+                state.stop(with: error)
+            }
+        }
+    }
+}
+
+/// A failure of the extraction set-up, with what to do about it.
+public struct ExtractionError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

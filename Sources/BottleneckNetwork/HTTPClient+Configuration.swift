@@ -1,0 +1,41 @@
+extension HTTPClient {
+    /// Decides, for each address a connection is about to be opened to, whether to allow it. The argument is the
+    /// numeric IP address as text (`"93.184.216.34"`, `"2606:2800:220:1::"`; an IPv4-mapped IPv6 address arrives
+    /// in its IPv4 form). Called before the socket is created, for every new connection including redirects, so
+    /// a denied address never receives a packet.
+    public typealias AddressFilter = @Sendable (_ address: String) -> Bool
+
+    /// Limits and policies of an `HTTPClient`. Every property has a default suited to S3.
+    public struct Configuration: Sendable {
+        /// How long to wait for a TCP (and TLS) connection. Default 10 s.
+        public var connectTimeout: Duration
+        /// How long a whole transfer may take, connection included. Default 60 s.
+        public var totalTimeout: Duration
+        /// The largest response body accepted, in bytes. A larger Content-Length fails before the body is read;
+        /// a body without one fails as soon as it grows past the limit. Default 256 MiB.
+        public var maxResponseBodySize: Int
+        /// How many redirects to follow (http and https only). Default 0: a 3xx is returned as the response,
+        /// which is what S3 needs.
+        public var maxRedirects: Int
+        /// When set, called for every address before connecting; see `AddressFilter`. Default nil: all allowed.
+        public var addressFilter: AddressFilter?
+        /// The User-Agent header. Default "bottleneck".
+        public var userAgent: String
+
+        /// Creates a configuration; timeouts must be positive and counts non-negative (programmer error).
+        public init(
+            connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),
+            maxResponseBodySize: Int = 256 << 20, maxRedirects: Int = 0, addressFilter: AddressFilter? = nil,
+            userAgent: String = "bottleneck"
+        ) {
+            precondition(connectTimeout > .zero && totalTimeout > .zero, "HTTP timeouts must be positive")
+            precondition(maxResponseBodySize >= 0 && maxRedirects >= 0, "HTTP limits must not be negative")
+            self.connectTimeout = connectTimeout
+            self.totalTimeout = totalTimeout
+            self.maxResponseBodySize = maxResponseBodySize
+            self.maxRedirects = maxRedirects
+            self.addressFilter = addressFilter
+            self.userAgent = userAgent
+        }
+    }
+}
