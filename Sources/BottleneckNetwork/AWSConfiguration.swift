@@ -41,8 +41,8 @@ public struct AWSConfiguration: Sendable {
     ///
     /// `~` in file paths is `HOME` from `environment`.
     /// - Throws: `NetworkError(.missingCredentials)` when no credentials are found, `.invalidConfiguration` for
-    ///   a half-set key pair, a named profile that exists in neither file, an unreadable file or a malformed
-    ///   endpoint.
+    ///   a half-set key pair, a named profile that exists in neither file, an unreadable file, a malformed region
+    ///   or a malformed endpoint.
     public static func load(environment: [String: String]) throws(NetworkError) -> AWSConfiguration {
         func variable(_ name: String) -> String? {
             guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
@@ -109,6 +109,10 @@ public struct AWSConfiguration: Sendable {
 
         let region = variable("AWS_REGION") ?? variable("AWS_DEFAULT_REGION")
             ?? configSection?["region"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultRegion
+        guard region.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+            throw NetworkError(.invalidConfiguration, "the AWS region '\(region)' is not a region name like "
+                + "us-east-1. Fix AWS_REGION, AWS_DEFAULT_REGION or the profile's region.")
+        }
 
         var endpoint: String?
         if variable("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")?.lowercased() != "true" {

@@ -46,8 +46,9 @@ final class CurlEasy {
         let headerList = try CurlStringList(request.headers.map {
             $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)"
         })
-        // Reset every option of the previous request; live connections, the DNS and TLS session caches stay.
-        curl_easy_reset(handle)
+        // Afterwards reset every option, so that the handle keeps no pointer to this transfer's state; live
+        // connections and the DNS and TLS session caches stay for the next request.
+        defer { curl_easy_reset(handle) }
         errorBuffer[0] = 0
         try configure(for: request, configuration: configuration, transfer: transfer, headerList: headerList)
 
@@ -67,7 +68,7 @@ final class CurlEasy {
         headerList: CurlStringList
     ) throws(NetworkError) {
         let context = Unmanaged.passUnretained(transfer).toOpaque()
-        try set(CURLOPT_ERRORBUFFER, pointer: errorBuffer, request)
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer), request)
         try set(CURLOPT_URL, string: request.url, request)
         try set(CURLOPT_NOSIGNAL, long: 1, request)  // no SIGALRM for DNS timeouts: safe in multithreaded processes
         try set(CURLOPT_PROXY, string: "", request)  // "" ignores http_proxy & co: the filter must see the real peer
@@ -119,7 +120,7 @@ final class CurlEasy {
         }
 
         if let list = headerList.pointer {
-            try set(CURLOPT_HTTPHEADER, pointer: list, request)
+            try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(list), request)
         }
         if let signing = request.signing {
             try set(CURLOPT_AWS_SIGV4, string: signing.curlParameter, request)
@@ -145,12 +146,6 @@ final class CurlEasy {
 
     private func set(_ option: CURLoption, string value: String, _ request: HTTPRequest) throws(NetworkError) {
         try check(ccurl_setopt_string(handle, option, value), "setting \(Self.name(of: option)) for", request)
-    }
-
-    private func set<T>(
-        _ option: CURLoption, pointer value: UnsafeMutablePointer<T>, _ request: HTTPRequest
-    ) throws(NetworkError) {
-        try check(ccurl_setopt_pointer(handle, option, value), "setting \(Self.name(of: option)) for", request)
     }
 
     private func set(
@@ -236,7 +231,7 @@ final class CurlEasy {
         String(cString: curl_easy_strerror(code))
     }
 
-    /// The option's name without the CURLOPT_ prefix, for messages.
+    /// The option's name, e.g. CURLOPT_URL, for messages.
     private static func name(of option: CURLoption) -> String {
         guard let info = curl_easy_option_by_id(option), let name = info.pointee.name else {
             return "option \(option.rawValue)"

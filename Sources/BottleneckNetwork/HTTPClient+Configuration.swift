@@ -2,7 +2,8 @@ extension HTTPClient {
     /// Decides, for each address a connection is about to be opened to, whether to allow it. The argument is the
     /// numeric IP address as text (`"93.184.216.34"`, `"2606:2800:220:1::"`; an IPv4-mapped IPv6 address arrives
     /// in its IPv4 form). Called before the socket is created, for every new connection including redirects, so
-    /// a denied address never receives a packet.
+    /// a denied address never receives a packet. It runs on the thread of `send(_:)` while the client is busy: it
+    /// must not use the same client.
     public typealias AddressFilter = @Sendable (_ address: String) -> Bool
 
     /// Limits and policies of an `HTTPClient`. Every property has a default suited to S3.

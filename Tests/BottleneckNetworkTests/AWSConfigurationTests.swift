@@ -74,8 +74,11 @@ import Testing
     @Test func regionPrecedence() throws {
         let home = try Home(credentials: sharedCredentials, config: sharedConfig)
         let base = ["HOME": home.url.path]
-        #expect(try AWSConfiguration.load(environment: base.merging(["AWS_DEFAULT_REGION": "us-west-2"]) { $1 }).region == "us-west-2")
-        #expect(try AWSConfiguration.load(environment: base.merging(["AWS_DEFAULT_REGION": "us-west-2", "AWS_REGION": "sa-east-1"]) { $1 }).region == "sa-east-1")
+        func region(_ extra: [String: String]) throws -> String {
+            try AWSConfiguration.load(environment: base.merging(extra) { $1 }).region
+        }
+        #expect(try region(["AWS_DEFAULT_REGION": "us-west-2"]) == "us-west-2")
+        #expect(try region(["AWS_DEFAULT_REGION": "us-west-2", "AWS_REGION": "sa-east-1"]) == "sa-east-1")
         let bare = try Home(credentials: sharedCredentials)
         #expect(try AWSConfiguration.load(environment: ["HOME": bare.url.path]).region == "us-east-1")
     }
@@ -83,8 +86,9 @@ import Testing
     @Test func credentialsInTheConfigFileAndExplicitPaths() throws {
         let home = try Home()
         let config = home.url.appendingPathComponent("custom-config")
-        try "[profile build]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = config-secret\nregion = eu-north-1\n"
-            .write(to: config, atomically: true, encoding: .utf8)
+        let profile = "[profile build]\naws_access_key_id = AKIACONFIG\naws_secret_access_key = config-secret\n"
+            + "region = eu-north-1\n"
+        try profile.write(to: config, atomically: true, encoding: .utf8)
         let aws = try AWSConfiguration.load(environment: [
             "HOME": home.url.path, "AWS_CONFIG_FILE": "~/custom-config", "AWS_PROFILE": "build",
         ])
@@ -93,14 +97,18 @@ import Testing
         #expect(aws.region == "eu-north-1")
 
         let credentials = home.url.appendingPathComponent("elsewhere")
-        try "[default]\naws_access_key_id = AKIAELSEWHERE\naws_secret_access_key = s\n".write(to: credentials, atomically: true, encoding: .utf8)
-        let other = try AWSConfiguration.load(environment: ["HOME": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": credentials.path])
+        try "[default]\naws_access_key_id = AKIAELSEWHERE\naws_secret_access_key = s\n"
+            .write(to: credentials, atomically: true, encoding: .utf8)
+        let other = try AWSConfiguration.load(environment: [
+            "HOME": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": credentials.path,
+        ])
         #expect(other.credentials.accessKeyID == "AKIAELSEWHERE")
     }
 
     @Test func endpointOverride() throws {
         let keys = ["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s"]
-        let general = try AWSConfiguration.load(environment: keys.merging(["AWS_ENDPOINT_URL": "http://127.0.0.1:9000/"]) { $1 })
+        let general = try AWSConfiguration.load(
+            environment: keys.merging(["AWS_ENDPOINT_URL": "http://127.0.0.1:9000/"]) { $1 })
         #expect(general.endpoint == "http://127.0.0.1:9000")
         let specific = try AWSConfiguration.load(environment: keys.merging([
             "AWS_ENDPOINT_URL": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9001",
@@ -117,9 +125,20 @@ import Testing
         #expect(error.description.contains("AWS_ENDPOINT_URL_S3"))
     }
 
+    @Test func malformedRegionIsAnError() throws {
+        let error = try #require(throws: NetworkError.self) {
+            try AWSConfiguration.load(environment: ["AWS_ACCESS_KEY_ID": "AKIA", "AWS_SECRET_ACCESS_KEY": "s",
+                                                    "AWS_REGION": "eu-west-1:evil"])
+        }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("AWS_REGION"))
+    }
+
     @Test func missingCredentialsSayWhatToSet() throws {
         let home = try Home(config: sharedConfig)
-        let error = try #require(throws: NetworkError.self) { try AWSConfiguration.load(environment: ["HOME": home.url.path]) }
+        let error = try #require(throws: NetworkError.self) {
+            try AWSConfiguration.load(environment: ["HOME": home.url.path])
+        }
         #expect(error.code == .missingCredentials)
         #expect(error.description.contains("AWS_ACCESS_KEY_ID"))
         #expect(error.description.contains(home.url.path + "/.aws/credentials"))
@@ -143,7 +162,8 @@ import Testing
     }
 
     @Test func credentialsNeverPrintTheirSecrets() {
-        let credentials = AWSCredentials(accessKeyID: "AKIAVISIBLE", secretAccessKey: "hidden-secret", sessionToken: "hidden-token")
+        let credentials = AWSCredentials(accessKeyID: "AKIAVISIBLE", secretAccessKey: "hidden-secret",
+                                         sessionToken: "hidden-token")
         #expect(credentials.description.contains("AKIAVISIBLE"))
         #expect(!credentials.description.contains("hidden"))
     }
@@ -151,9 +171,12 @@ import Testing
     @Test func addressing() throws {
         let credentials = AWSCredentials(accessKeyID: "AKIA", secretAccessKey: "s")
         let local = try S3Client(aws: AWSConfiguration(credentials: credentials, endpoint: "http://127.0.0.1:9000"))
-        #expect(local.objectURL(bucket: "cache", key: "a b+c/é/x~y") == "http://127.0.0.1:9000/cache/a%20b%2Bc/%C3%A9/x~y")
+        #expect(local.objectURL(bucket: "cache", key: "a b+c/é/x~y")
+                == "http://127.0.0.1:9000/cache/a%20b%2Bc/%C3%A9/x~y")
         let aws = try S3Client(aws: AWSConfiguration(credentials: credentials, region: "eu-west-1"))
-        #expect(aws.objectURL(bucket: "cache", key: "shards/1.bin") == "https://cache.s3.eu-west-1.amazonaws.com/shards/1.bin")
-        #expect(aws.objectURL(bucket: "my.dotted.bucket", key: "k") == "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/k")
+        #expect(aws.objectURL(bucket: "cache", key: "shards/1.bin")
+                == "https://cache.s3.eu-west-1.amazonaws.com/shards/1.bin")
+        #expect(aws.objectURL(bucket: "my.dotted.bucket", key: "k")
+                == "https://s3.eu-west-1.amazonaws.com/my.dotted.bucket/k")
     }
 }

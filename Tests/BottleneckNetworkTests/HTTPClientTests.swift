@@ -61,13 +61,14 @@ struct HTTPClientTests {
     @Test func putAndPostSendBytesUnchanged() throws {
         let client = try HTTPClient()
         let bytes = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-        let put = try echo(client.send(HTTPRequest(method: .put, url: try server().baseURL + "/echo/put", body: .bytes(bytes))))
+        let base = try server().baseURL
+        let put = try echo(client.send(HTTPRequest(method: .put, url: base + "/echo/put", body: .bytes(bytes))))
         #expect(put.method == "PUT")
         #expect(put.bodyLength == bytes.count)
-        let post = try echo(client.send(HTTPRequest(method: .post, url: try server().baseURL + "/echo/post", body: .bytes(bytes))))
+        let post = try echo(client.send(HTTPRequest(method: .post, url: base + "/echo/post", body: .bytes(bytes))))
         #expect(post.method == "POST")
         #expect(post.bodySHA256 == put.bodySHA256)
-        let empty = try echo(client.send(HTTPRequest(method: .put, url: try server().baseURL + "/echo/empty", body: .bytes(Data()))))
+        let empty = try echo(client.send(HTTPRequest(method: .put, url: base + "/echo/empty", body: .bytes(Data()))))
         #expect(empty.bodyLength == 0)
     }
 
@@ -77,7 +78,8 @@ struct HTTPClientTests {
         let file = folder.appendingPathComponent("upload.bin")
         // 3 MiB: more than libcurl's 1 MiB Expect: 100-continue threshold and many read callbacks.
         try Data((0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 ^ ($0 >> 9)) }).write(to: file)
-        let echo = try echo(HTTPClient().send(HTTPRequest(method: .put, url: try server().baseURL + "/echo/file", body: .file(file))))
+        let request = HTTPRequest(method: .put, url: try server().baseURL + "/echo/file", body: .file(file))
+        let echo = try echo(HTTPClient().send(request))
         #expect(echo.bodyLength == 3 << 20)
         #expect(echo.bodySHA256 == (try sha256(of: file)))
     }
@@ -85,7 +87,7 @@ struct HTTPClientTests {
     @Test func missingUploadFileIsAFileAccessError() throws {
         let missing = URL(fileURLWithPath: "/nonexistent/bottleneck-upload.bin")
         let error = try #require(throws: NetworkError.self) {
-            try HTTPClient().send(HTTPRequest(method: .put, url: try server().baseURL + "/echo/x", body: .file(missing)))
+            try HTTPClient().send(HTTPRequest(method: .put, url: server().baseURL + "/echo/x", body: .file(missing)))
         }
         #expect(error.code == .fileAccess)
         #expect(error.description.contains(missing.path))
@@ -153,7 +155,8 @@ struct HTTPClientTests {
     @Test(arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/x"])
     func redirectsToOtherSchemesAreRefused(location: String) throws {
         let client = try HTTPClient(configuration: .init(maxRedirects: 3))
-        let url = try server().baseURL + "/redirect-to?location=" + location.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let url = try server().baseURL + "/redirect-to?location="
+            + location.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         let error = try #require(throws: NetworkError.self) { try client.send(HTTPRequest(method: .get, url: url)) }
         #expect(error.code == .unsupportedProtocol)
     }
@@ -175,7 +178,8 @@ struct HTTPClientTests {
             return seen.value.count == 1
         }))
         let target = "http://127.0.0.1:\(listener.port)/internal"
-        let url = try server().baseURL + "/redirect-to?location=" + target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let url = try server().baseURL + "/redirect-to?location="
+            + target.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         let error = try #require(throws: NetworkError.self) { try client.send(HTTPRequest(method: .get, url: url)) }
         #expect(error.code == .addressDenied)
         #expect(seen.value == ["127.0.0.1", "127.0.0.1"])
@@ -183,10 +187,13 @@ struct HTTPClientTests {
     }
 
     @Test func refusedConnectionIsReportedClearly() throws {
-        let url = "http://127.0.0.1:\(try TestSupport.closedPort())/x"
-        let error = try #require(throws: NetworkError.self) { try HTTPClient().send(HTTPRequest(method: .get, url: url)) }
+        let port = try TestSupport.closedPort()
+        let error = try #require(throws: NetworkError.self) {
+            try HTTPClient().send(HTTPRequest(method: .get, url: "http://user:password@127.0.0.1:\(port)/x"))
+        }
         #expect(error.code == .connectionFailed)
-        #expect(error.description.contains(url))
+        #expect(error.description.contains("GET http://127.0.0.1:\(port)/x"))
+        #expect(!error.description.contains("password"), "credentials in a URL must not appear in messages")
         #expect(error.description.contains("Couldn't connect to server"), "libcurl's curl_easy_strerror text")
         #expect(error.attempts == 1)
     }

@@ -33,7 +33,8 @@ final class LocalHTTPServer: Sendable {
                                        missingModuleHint: "the Python standard library is incomplete")
         guard let port = Int(process.readyLine) else {
             process.stop()
-            throw HarnessError(description: "local-http-server printed \(process.readyLine.debugDescription), not a port")
+            throw HarnessError(description: "local-http-server printed \(process.readyLine.debugDescription), "
+                + "not a port")
         }
         return LocalHTTPServer(process: process, port: port)
     }
@@ -99,7 +100,8 @@ final class LocalHTTPServer: Sendable {
                     info = {"method": self.command, "path": self.path, "bodyLength": len(body),
                             "headers": {name.lower(): value for name, value in self.headers.items()},
                             "bodySHA256": hashlib.sha256(body).hexdigest(), "peerPort": self.client_address[1]}
-                    self.reply(200, json.dumps(info).encode(), [("Content-Type", "application/json"), ("X-Echo", "yes")])
+                    self.reply(200, json.dumps(info).encode(),
+                               [("Content-Type", "application/json"), ("X-Echo", "yes")])
                 elif kind == "count":
                     self.reply(200, str(counts.get("/" + "/".join(parts[2:]), 0)).encode())
                 elif kind == "bytes":

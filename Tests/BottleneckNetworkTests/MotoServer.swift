@@ -40,8 +40,9 @@ final class MotoServer: Sendable {
 
     /// Starts moto and waits until it answers and the test identities exist.
     static func start() throws -> MotoServer {
+        let hint = "moto[server] and boto3 are not installed in .venv: run `make venv`"
         let process = try PythonServer(script: launchScript, name: "moto-server", timeout: 120,
-                                       missingModuleHint: "moto[server] and boto3 are not installed in .venv: run `make venv`")
+                                       missingModuleHint: hint)
         do {
             return try MotoServer(process: process)
         } catch {
@@ -52,7 +53,8 @@ final class MotoServer: Sendable {
 
     /// An S3 client for this server (path style through the endpoint override).
     func client(
-        credentials: AWSCredentials? = nil, retryPolicy: RetryPolicy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10))
+        credentials: AWSCredentials? = nil,
+        retryPolicy: RetryPolicy = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10))
     ) throws -> S3Client {
         try S3Client(aws: AWSConfiguration(credentials: credentials ?? userCredentials, endpoint: endpoint),
                      retryPolicy: retryPolicy)

@@ -17,7 +17,8 @@ final class PythonServer: @unchecked Sendable {
     ///   `timeout` before printing its ready line (the message carries its stderr).
     init(script: String, name: String, timeout: TimeInterval, missingModuleHint: String) throws {
         guard FileManager.default.isExecutableFile(atPath: TestSupport.python.path) else {
-            throw HarnessError(description: "\(TestSupport.python.path) is missing: run `make venv`. \(missingModuleHint)")
+            throw HarnessError(description: "\(TestSupport.python.path) is missing: run `make venv`. "
+                + missingModuleHint)
         }
         folder = try TestSupport.makeTemporaryFolder()
         let scriptURL = folder.appendingPathComponent("\(name).py")
@@ -61,9 +62,11 @@ final class PythonServer: @unchecked Sendable {
             let log = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
             try? FileManager.default.removeItem(at: folder)
             if process.terminationStatus == 3 {
-                throw HarnessError(description: "\(name): \(missingModuleHint) (\(log.trimmingCharacters(in: .whitespacesAndNewlines)))")
+                let detail = log.trimmingCharacters(in: .whitespacesAndNewlines)
+                throw HarnessError(description: "\(name): \(missingModuleHint) (\(detail))")
             }
-            throw HarnessError(description: "\(name) did not start within \(timeout) s (status \(process.terminationStatus)): \(log.suffix(3000))")
+            throw HarnessError(description: "\(name) did not start within \(timeout) s (status "
+                + "\(process.terminationStatus)): \(log.suffix(3000))")
         }
         self.readyLine = readyLine
     }

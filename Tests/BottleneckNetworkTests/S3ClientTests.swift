@@ -38,6 +38,13 @@ struct S3ClientTests {
         let everyByte = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0) })
         try s3.putObject(bucket: bucket, key: prefix + "bytes", data: everyByte)
         #expect(try s3.getObject(bucket: bucket, key: prefix + "bytes") == everyByte)
+        #expect(try s3.getObject(bucket: bucket, key: prefix + "bytes", range: 4000...9999) == everyByte[4000...])
+        let pastTheEnd = try #require(throws: NetworkError.self) {
+            try s3.getObject(bucket: bucket, key: prefix + "bytes", range: 5000...5999)
+        }
+        #expect(pastTheEnd.code == .httpStatus)
+        #expect(pastTheEnd.statusCode == 416)
+        #expect(pastTheEnd.attempts == 1)
 
         var large = Data(count: 3 << 20)
         large.withUnsafeMutableBytes { buffer in
@@ -74,9 +81,11 @@ struct S3ClientTests {
             #expect(try s3.getObject(bucket: bucket, key: prefix + key) == Data("\(index)".utf8), "key \(key)")
         }
         let listed = try s3.listObjects(bucket: bucket, prefix: prefix).map(\.key)
-        #expect(listed == Self.awkwardKeys.map { prefix + $0 }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        let inByteOrder = Self.awkwardKeys.map { prefix + $0 }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(listed == inByteOrder)
         // A prefix that itself needs encoding.
-        #expect(try s3.listObjects(bucket: bucket, prefix: prefix + "unicode/é").map(\.key) == [prefix + "unicode/é漢字🙂"])
+        let unicode = try s3.listObjects(bucket: bucket, prefix: prefix + "unicode/é").map(\.key)
+        #expect(unicode == [prefix + "unicode/é漢字🙂"])
     }
 
     @Test func listingFollowsContinuationTokens() throws {
@@ -171,15 +180,18 @@ struct S3ClientTests {
 
         let output = try server.runBoto3("""
             import hashlib, json
+            def sha256(key):
+                return hashlib.sha256(s3.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
             listed = s3.list_objects_v2(Bucket=bucket, Prefix=sys.argv[1])["Contents"]
-            print(json.dumps([[o["Key"], o["Size"], hashlib.sha256(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()).hexdigest()] for o in listed]))
+            print(json.dumps([[o["Key"], o["Size"], sha256(o["Key"])] for o in listed]))
             """, arguments: [prefix])
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[Any]])
         #expect(rows.compactMap { $0.first as? String } == keys.sorted())
         #expect(rows.allSatisfy { ($0[1] as? Int) == payload.count })
         let hashes = Set(rows.compactMap { $0[2] as? String })
         #expect(hashes.count == 1)
-        let expected = try server.runBoto3("import hashlib; print(hashlib.sha256(bytes((i * 31) % 256 for i in range(100000))).hexdigest())")
+        let expected = try server.runBoto3(
+            "import hashlib; print(hashlib.sha256(bytes((i * 31) % 256 for i in range(100000))).hexdigest())")
         #expect(hashes.first == expected.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

@@ -5,7 +5,8 @@ import Testing
 /// S3Client's retry policy against the local scripted server (S3-style paths /BUCKET/KEY, XML errors).
 @Suite(.localHTTPServer)
 struct S3RetryTests {
-    private let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI-K7MDENG", source: "test")
+    private let credentials = AWSCredentials(accessKeyID: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI-K7MDENG",
+                                             source: "test")
     private let policy = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
 
     private func server() throws -> LocalHTTPServer {

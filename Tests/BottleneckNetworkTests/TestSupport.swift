@@ -24,7 +24,8 @@ enum TestSupport {
 
     /// A fresh temporary folder.
     static func makeTemporaryFolder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bottleneck-network-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("bottleneck-network-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
