@@ -95,7 +95,7 @@ let package = Package(
                     dependencies: ["BottleneckExtraction", "BottleneckCache", "BottleneckDatasets", "BottleneckImages"]),
         .testTarget(name: "BackboneZooTests",
                     dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
-        .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI"]),
+        .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI", "BottleneckImages"]),
     ],
     swiftLanguageModes: [.v6]
 )

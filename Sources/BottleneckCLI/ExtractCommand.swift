@@ -33,6 +33,7 @@ struct ExtractCommand: ParsableCommand {
                                         isCancelled: { interrupt.isSet })
         bar.finish()
         print("\(total) images in this shard: " + summary.line)
+        for problem in summary.cacheProblems { print("  cache problem: " + problem) }
         for file in summary.skipped.prefix(20) { print("  skipped " + file.line) }
         if summary.skipped.count > 20 { print("  ... and \(summary.skipped.count - 20) more (see --report)") }
         if let report {

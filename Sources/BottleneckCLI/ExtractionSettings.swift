@@ -44,6 +44,9 @@ struct ExtractionSettings: ParsableArguments {
     @Option(name: .long, help: "Commit a cache shard every N new vectors (default: when full or every minute).")
     var flushEvery: Int?
 
+    @Flag(name: .long, help: "Checksum every cached vector first, so images in damaged shards are redone now (reads the whole cache).")
+    var verify = false
+
     /// The keys a config file may hold, with the flags' meaning.
     struct ConfigFile: Decodable {
         var data: String?
@@ -107,6 +110,7 @@ struct ExtractionSettings: ParsableArguments {
             tensor: tensor ?? file.tensor, cache: try CacheLocation(parsing: cache ?? file.cache ?? "cache/features"),
             threads: threadCount, shard: assignment,
             split: try (split ?? file.split).map { try SplitPolicy(parsing: $0) } ?? .default,
-            pixelLimit: limit, dtype: vectorType, flushEveryVectors: flushEvery ?? file.flushEvery)
+            pixelLimit: limit, dtype: vectorType, flushEveryVectors: flushEvery ?? file.flushEvery,
+            verifyCache: verify, environment: environment)
     }
 }

@@ -22,11 +22,18 @@ public struct ExtractionOptions: Sendable {
     /// Commit a shard after this many new vectors (nil: when full, every minute, and at the end). Small values
     /// lose less work to a kill, at the cost of more, smaller shards.
     public var flushEveryVectors: Int?
+    /// Read and checksum every cached vector before deciding what is missing, so images in a damaged shard are
+    /// extracted again in this run. Off by default: it reads the whole cache (from S3: downloads it); damage in
+    /// shard headers and indexes is found at open either way.
+    public var verifyCache: Bool
+    /// Where S3 credentials, region and endpoint come from (the AWS variables); the process's by default.
+    public var environment: [String: String]
 
     public init(
         data: URL, model: URL, tensor: String? = nil, cache: CacheLocation, threads: Int,
         shard: ShardAssignment = .all, split: SplitPolicy = .default, pixelLimit: Int = 50_000_000,
-        dtype: VectorDType = .float32, flushEveryVectors: Int? = nil
+        dtype: VectorDType = .float32, flushEveryVectors: Int? = nil, verifyCache: Bool = false,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.data = data
         self.model = model
@@ -38,5 +45,7 @@ public struct ExtractionOptions: Sendable {
         self.pixelLimit = pixelLimit
         self.dtype = dtype
         self.flushEveryVectors = flushEveryVectors
+        self.verifyCache = verifyCache
+        self.environment = environment
     }
 }

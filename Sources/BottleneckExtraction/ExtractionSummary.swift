@@ -17,6 +17,8 @@ public struct ExtractionSummary: Sendable, Codable {
     public var seconds: Double
     /// The cache namespace (backbone, preprocessing, tensor) the vectors went to.
     public var namespace: String
+    /// Damaged or unreadable cache objects found (their images count as missing and are extracted again).
+    public var cacheProblems: [String]
 
     /// `extracted 120, reused 880 from cache, skipped 3, in 4.2 s (28.6 img/s)`.
     public var line: String {

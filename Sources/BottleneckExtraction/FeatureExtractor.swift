@@ -53,7 +53,7 @@ public final class FeatureExtractor {
                                        tensorName: tensorName, dtype: options.dtype, dimension: dimension)
         dataset = try Dataset.open(options.data, options: ScanOptions(split: options.split))
         cache = try FeatureCache.open(
-            store: try options.cache.makeStore(), namespace: namespace,
+            store: try options.cache.makeStore(environment: options.environment), namespace: namespace,
             options: FeatureCache.Options(flushEveryVectors: options.flushEveryVectors))
     }
 
@@ -80,6 +80,7 @@ public final class FeatureExtractor {
     ) throws -> ExtractionSummary {
         let start = DispatchTime.now().uptimeNanoseconds
         let assigned = try assignedImages()
+        if options.verifyCache { try cache.verify() }
         let work = assigned.filter { !cache.contains($0.hash) }
         let state = WorkState(work: work)
         let context = WorkerContext(model: model, preprocessor: preprocessor, tensorName: tensorName,
@@ -106,7 +107,7 @@ public final class FeatureExtractor {
             images: dataset.items.count, assigned: assigned.count, reused: assigned.count - work.count,
             extracted: done - state.failures.count, skipped: dataset.report.skipped,
             interrupted: done < work.count, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9,
-            namespace: namespace.description)
+            namespace: namespace.description, cacheProblems: cache.problems.map(\.description))
     }
 }
 

@@ -381,6 +381,33 @@ struct FeatureCacheTests {
         #expect(total == 500 && streamed.count == 500)  // images both wrote are delivered once
     }
 
+    @Test("one cache shared by worker threads: every append lands once")
+    func sharedByThreads() async throws {
+        let store = InMemoryObjectStore()
+        let namespace = try Fixtures.namespace()
+        let cache = try FeatureCache.open(store: store, namespace: namespace, options: Fixtures.options(every: 50))
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    var added = 0
+                    // Workers overlap by half: each image is offered twice, stored once.
+                    for i in worker * 500..<worker * 500 + 1000 where try cache.append(Fixtures.hash(i % 2000),
+                                                                                     Fixtures.vector(i % 2000, dimension: 16)) {
+                        added += 1
+                    }
+                    return added
+                }
+            }
+            var total = 0
+            for try await added in group { total += added }
+            #expect(total == 2000)
+        }
+        try cache.close()
+        let reopened = try FeatureCache.open(store: store, namespace: namespace)
+        #expect(reopened.count == 2000 && reopened.statistics.shards == 40)
+        #expect(try reopened.lookup(Fixtures.hashes(0..<2000)).count == 2000)
+    }
+
     @Test("N sharded runs store exactly what one run stores")
     func shardedRunsEqualOneRun() throws {
         let namespace = try Fixtures.namespace(dimension: 24)
