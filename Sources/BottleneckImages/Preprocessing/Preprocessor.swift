@@ -19,7 +19,10 @@ public struct Preprocessor: Sendable {
     public init(spec: PreprocessingSpec = .efficientNetLite0) {
         self.spec = spec
         cache = ResampleAxisCache()
-        normalisation = Normalisation(mean: spec.mean, std: spec.std)
+        // Resampling works in RGB; for BGR the values are normalised in RGB order and swapped afterwards.
+        normalisation = spec.channelOrder == "BGR"
+            ? Normalisation(mean: spec.mean.reversed(), std: spec.std.reversed())
+            : Normalisation(mean: spec.mean, std: spec.std)
     }
 
     /// Side of the square output.
@@ -79,18 +82,26 @@ extension UnsafeMutablePointer where Pointee == Float {
 
 /// `(v - mean[c]) / std[c]` for interleaved 3-channel rows processed 16 values at a time: a chunk starting at
 /// value `16 * q` has lane `j` in channel `(q + j) % 3`, so three patterns cover every chunk.
+///
+/// When every std is a power of two (128 for EfficientNet-Lite), `1 / std` is exact and multiplying by it gives
+/// the same floats as dividing, several times faster; otherwise the division is kept, so results always equal
+/// the reference's float32 `(v - mean) / std`.
 struct Normalisation: Sendable {
     let mean: [Float]
     let std: [Float]
     let meanPatterns: [SIMD16<Float>]
-    let stdPatterns: [SIMD16<Float>]
+    /// `std` patterns, or `1 / std` patterns when `multiplies`.
+    let divisorPatterns: [SIMD16<Float>]
+    let multiplies: Bool
 
     init(mean: [Float], std: [Float]) {
         precondition(mean.count == 3 && std.count == 3)
         self.mean = mean
         self.std = std
+        multiplies = std.allSatisfy { $0.isNormal && $0.significandBitPattern == 0 && (1 / $0).isNormal }
         meanPatterns = (0..<3).map { q in SIMD16<Float>((0..<16).map { mean[(q + $0) % 3] }) }
-        stdPatterns = (0..<3).map { q in SIMD16<Float>((0..<16).map { std[(q + $0) % 3] }) }
+        let divisors: [Float] = multiplies ? std.map { 1 / $0 } : std
+        divisorPatterns = (0..<3).map { q in SIMD16<Float>((0..<16).map { divisors[(q + $0) % 3] }) }
     }
 
     /// Identity normalisation: outputs are the 8-bit levels as floats.
@@ -124,8 +135,16 @@ extension RGBImage {
     }
 }
 
-/// The two fixed-point passes.
+/// The two fixed-point passes of Pillow's `ImagingResample` (8-bit path), restricted to a window of the output.
 enum PillowResampler {
+    /// Pillow 13's pass order: vertical first when the height shrinks by more than twice as many pixels as the
+    /// width does (earlier Pillows always went horizontal first). The order matters for the 8-bit rounding
+    /// between the passes; aspect-preserving resizes take it only for images more than twice as tall as wide.
+    static func verticalFirst(inputWidth: Int, inputHeight: Int, outputWidth: Int, outputHeight: Int) -> Bool {
+        let shrink = inputHeight - outputHeight
+        return shrink > 0 && shrink > (inputWidth - outputWidth) * 2
+    }
+
     /// Resamples the window `horizontal` x `vertical` of an image resized to `horizontal.outputSize` x
     /// `vertical.outputSize` and writes it normalised, NHWC (`vertical.windowCount` rows of
     /// `horizontal.windowCount * 3` floats).
@@ -134,63 +153,174 @@ enum PillowResampler {
         normalisation: Normalisation, into output: UnsafeMutablePointer<Float>
     ) {
         precondition(horizontal.inputSize == width && vertical.inputSize == height, "tables for another size")
-        let rowValues = horizontal.windowCount * 3
-        // Ring rows: whole 16-byte chunks plus one spare byte for the horizontal pass's 4-byte stores.
-        let stride = (rowValues + 16) & ~15
-        let ringRows = vertical.taps
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stride * ringRows) { ring in
-            let ring = ring.baseAddress!
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: ringRows) { held in
-                let held = held.baseAddress!
-                held.initialize(repeating: -1, count: ringRows)
-                withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: ringRows) { rows in
-                    let rows = rows.baseAddress!
-                    horizontal.starts.withUnsafeBufferPointer { hStarts in
-                    horizontal.weights.withUnsafeBufferPointer { hWeights in
-                    vertical.starts.withUnsafeBufferPointer { vStarts in
-                    vertical.weights.withUnsafeBufferPointer { vWeights in
-                        for y in 0..<vertical.windowCount {
-                            let first = vStarts[y]
-                            for tap in 0..<ringRows {
-                                let sourceRow = first + tap
-                                let slot = sourceRow % ringRows
-                                let line = ring + slot * stride
-                                if held[slot] != sourceRow {
-                                    horizontalPass(
-                                        source + sourceRow * width * 3, isLastRow: sourceRow == height - 1,
-                                        width: width, starts: hStarts.baseAddress!, weights: hWeights.baseAddress!,
-                                        taps: horizontal.taps, count: horizontal.windowCount, into: line)
-                                    held[slot] = sourceRow
-                                }
-                                rows[tap] = UnsafePointer(line)
-                            }
-                            verticalPass(rows: rows, weights: vWeights.baseAddress! + y * ringRows, taps: ringRows,
-                                         values: rowValues, normalisation: normalisation,
-                                         into: output + y * rowValues)
-                        }
-                    }
-                    }
-                    }
-                    }
-                }
+        horizontal.starts.withUnsafeBufferPointer { hStarts in
+        horizontal.weights.withUnsafeBufferPointer { hWeights in
+        vertical.starts.withUnsafeBufferPointer { vStarts in
+        vertical.weights.withUnsafeBufferPointer { vWeights in
+        normalisation.meanPatterns.withUnsafeBufferPointer { means in
+        normalisation.divisorPatterns.withUnsafeBufferPointer { divisors in
+            let h = Table(starts: hStarts.baseAddress!, weights: hWeights.baseAddress!, taps: horizontal.taps,
+                          count: horizontal.windowCount)
+            let v = Table(starts: vStarts.baseAddress!, weights: vWeights.baseAddress!, taps: vertical.taps,
+                          count: vertical.windowCount)
+            let n = Patterns(means: means.baseAddress!, divisors: divisors.baseAddress!,
+                             multiplies: normalisation.multiplies)
+            if verticalFirst(inputWidth: width, inputHeight: height, outputWidth: horizontal.outputSize,
+                             outputHeight: vertical.outputSize) {
+                resampleVerticalFirst(source, width: width, height: height, h: h, v: v, n: n, into: output)
+            } else {
+                resampleHorizontalFirst(source, width: width, height: height, h: h, v: v, n: n, into: output)
             }
+        }
+        }
+        }
+        }
+        }
         }
     }
 
-    /// One source row -> the window's columns, 8-bit, clipped and rounded like Pillow.
+    /// A weight table as raw pointers.
+    struct Table {
+        let starts: UnsafePointer<Int>
+        let weights: UnsafePointer<Int32>
+        let taps: Int
+        let count: Int
+    }
+
+    /// The normalisation patterns as raw pointers.
+    struct Patterns {
+        let means: UnsafePointer<SIMD16<Float>>
+        let divisors: UnsafePointer<SIMD16<Float>>
+        let multiplies: Bool
+
+        /// Chunk `pattern` (0, 1, 2) of levels, normalised.
+        @inline(__always)
+        func apply(_ level: SIMD16<Int32>, _ pattern: Int) -> SIMD16<Float> {
+            let centered = SIMD16<Float>(level) - means[pattern]
+            return multiplies ? centered * divisors[pattern] : centered / divisors[pattern]
+        }
+    }
+
+    /// Horizontal pass into a ring of rows (only the source rows the window needs, each once, four at a time),
+    /// and the vertical pass fused with normalisation, straight into the output.
+    private static func resampleHorizontalFirst(
+        _ source: UnsafePointer<UInt8>, width: Int, height: Int, h: Table, v: Table, n: Patterns,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        let rowValues = h.count * 3
+        let rowBytes = width * 3
+        // Ring rows: whole 16-byte chunks plus one spare byte for the horizontal pass's 4-byte stores.
+        let stride = (rowValues + 16) & ~15
+        // The rows one output row reads plus up to 3 more from a batch of 4; windows only move down.
+        let ringRows = v.taps + 3
+        let endRow = v.starts[v.count - 1] + v.taps
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: stride * ringRows) { ring in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: v.taps) { rows in
+            let ring = ring.baseAddress!, rows = rows.baseAddress!
+            func line(_ row: Int) -> UnsafeMutablePointer<UInt8> { ring + (row % ringRows) * stride }
+            var computed = v.starts[0]
+            for y in 0..<v.count {
+                let first = v.starts[y]
+                assert(first >= computed - v.taps, "resampling windows must move down")
+                computed = max(computed, first)
+                while computed < first + v.taps {
+                    if computed + 4 <= endRow && computed + 4 < height {
+                        // Four rows, none of them the image's last (whose 4-byte loads could overrun).
+                        let row = source + computed * rowBytes
+                        horizontalPass4((row, row + rowBytes, row + 2 * rowBytes, row + 3 * rowBytes), table: h,
+                                        into: (line(computed), line(computed + 1), line(computed + 2),
+                                               line(computed + 3)))
+                        computed += 4
+                    } else {
+                        horizontalPass(source + computed * rowBytes, columnOffset: 0, safeTail: computed < height - 1,
+                                       width: width, table: h, into: line(computed))
+                        computed += 1
+                    }
+                }
+                for tap in 0..<v.taps { rows[tap] = UnsafePointer(line(first + tap)) }
+                let weights = v.weights + y * v.taps
+                let out = output + y * rowValues
+                var offset = 0
+                var pattern = 0
+                while offset < rowValues {
+                    // Ring rows are padded to whole chunks: reading past `rowValues` stays inside them.
+                    let level = verticalChunk(rows, weights, taps: v.taps, offset: offset)
+                    let value = n.apply(level, pattern)
+                    if offset + 16 <= rowValues {
+                        UnsafeMutableRawPointer(out + offset).storeBytes(of: value, as: SIMD16<Float>.self)
+                    } else {
+                        for lane in 0..<(rowValues - offset) { out[offset + lane] = value[lane] }
+                    }
+                    offset += 16
+                    pattern = pattern == 2 ? 0 : pattern + 1
+                }
+            }
+        }
+        }
+    }
+
+    /// Vertical pass over just the source columns the window needs, then the horizontal pass and the
+    /// normalisation, one output row at a time.
+    private static func resampleVerticalFirst(
+        _ source: UnsafePointer<UInt8>, width: Int, height: Int, h: Table, v: Table, n: Patterns,
+        into output: UnsafeMutablePointer<Float>
+    ) {
+        var firstColumn = width, endColumn = 0
+        for x in 0..<h.count {
+            firstColumn = min(firstColumn, h.starts[x])
+            endColumn = max(endColumn, h.starts[x] + h.taps)
+        }
+        let columnValues = (endColumn - firstColumn) * 3
+        let rowValues = h.count * 3
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: columnValues + 16) { columns in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rowValues + 16) { line in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt8>.self, capacity: v.taps) { rows in
+            let columns = columns.baseAddress!, line = line.baseAddress!, rows = rows.baseAddress!
+            for y in 0..<v.count {
+                for tap in 0..<v.taps {
+                    rows[tap] = source + (v.starts[y] + tap) * width * 3 + firstColumn * 3
+                }
+                let weights = v.weights + y * v.taps
+                var offset = 0
+                // Whole chunks only: the source rows have no padding.
+                while offset + 16 <= columnValues {
+                    let level = verticalChunk(rows, weights, taps: v.taps, offset: offset)
+                    UnsafeMutableRawPointer(columns + offset).storeBytes(
+                        of: SIMD16<UInt8>(truncatingIfNeeded: level), as: SIMD16<UInt8>.self)
+                    offset += 16
+                }
+                while offset < columnValues {
+                    var sum = ResampleAxis.rounding
+                    for tap in 0..<v.taps { sum &+= Int32(rows[tap][offset]) &* weights[tap] }
+                    columns[offset] = UInt8(clamping: sum >> ResampleAxis.precisionBits)
+                    offset += 1
+                }
+                horizontalPass(UnsafePointer(columns), columnOffset: firstColumn, safeTail: true, width: width,
+                               table: h, into: line)
+                normalise(UnsafePointer(line), count: rowValues, n: n, into: output + y * rowValues)
+            }
+        }
+        }
+        }
+    }
+
+    /// One row -> the window's columns, 8-bit, rounded and clipped like Pillow. `row` holds the source pixels
+    /// from column `columnOffset` on. With `safeTail`, a byte after the row's last pixel may be read (4-byte
+    /// loads); `line` needs one byte more than the window's values.
     @inline(__always)
     static func horizontalPass(
-        _ row: UnsafePointer<UInt8>, isLastRow: Bool, width: Int, starts: UnsafePointer<Int>,
-        weights: UnsafePointer<Int32>, taps: Int, count: Int, into line: UnsafeMutablePointer<UInt8>
+        _ row: UnsafePointer<UInt8>, columnOffset: Int, safeTail: Bool, width: Int, table h: Table,
+        into line: UnsafeMutablePointer<UInt8>
     ) {
         let raw = UnsafeRawPointer(row)
         let out = UnsafeMutableRawPointer(line)
-        for x in 0..<count {
-            let start = starts[x]
-            let k = weights + x * taps
+        let taps = h.taps
+        for x in 0..<h.count {
+            let start = h.starts[x] - columnOffset
+            let k = h.weights + x * taps
             var sum: SIMD4<Int32>
-            if isLastRow && start + taps == width {
-                // The 4-byte load of the last pixel would read past the image.
+            if !safeTail && h.starts[x] + taps == width {
+                // The 4-byte load of the image's last pixel would read past the image.
                 var r = ResampleAxis.rounding, g = r, b = r
                 for t in 0..<taps {
                     let p = row + (start + t) * 3
@@ -208,39 +338,80 @@ enum PillowResampler {
             }
             let level = (sum &>> ResampleAxis.precisionBits).clamped(lowerBound: .zero,
                                                                      upperBound: SIMD4(repeating: 255))
-            // Writes one byte too many (the next pixel's, or the row's spare byte), overwritten next.
+            // Writes one byte too many (the next pixel's, or the spare byte), overwritten next.
             out.storeBytes(of: SIMD4<UInt8>(truncatingIfNeeded: level), toByteOffset: x * 3, as: SIMD4<UInt8>.self)
         }
     }
 
-    /// Rows of the horizontal pass -> one output row: fixed-point weighted sum, round, clip, then normalise.
+    /// `horizontalPass` for four rows at once (each weight multiplies four pixels); every row must have a byte
+    /// after its last pixel.
     @inline(__always)
-    static func verticalPass(
-        rows: UnsafePointer<UnsafePointer<UInt8>>, weights: UnsafePointer<Int32>, taps: Int, values: Int,
-        normalisation: Normalisation, into output: UnsafeMutablePointer<Float>
+    static func horizontalPass4(
+        _ rows: (UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>, UnsafePointer<UInt8>),
+        table h: Table,
+        into lines: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>,
+                     UnsafeMutablePointer<UInt8>)
     ) {
-        normalisation.meanPatterns.withUnsafeBufferPointer { means in
-        normalisation.stdPatterns.withUnsafeBufferPointer { stds in
-            var offset = 0
-            var pattern = 0
-            while offset < values {
-                var sum = SIMD16<Int32>(repeating: ResampleAxis.rounding)
-                for t in 0..<taps {
-                    let bytes = UnsafeRawPointer(rows[t]).loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
-                    sum &+= SIMD16<Int32>(truncatingIfNeeded: bytes) &* SIMD16(repeating: weights[t])
-                }
-                let level = (sum &>> ResampleAxis.precisionBits).clamped(lowerBound: .zero,
-                                                                         upperBound: SIMD16(repeating: 255))
-                let value = (SIMD16<Float>(level) - means[pattern]) / stds[pattern]
-                if offset + 16 <= values {
-                    UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: SIMD16<Float>.self)
-                } else {
-                    for lane in 0..<(values - offset) { output[offset + lane] = value[lane] }
-                }
-                offset += 16
-                pattern = pattern == 2 ? 0 : pattern + 1
+        let r0 = UnsafeRawPointer(rows.0), r1 = UnsafeRawPointer(rows.1)
+        let r2 = UnsafeRawPointer(rows.2), r3 = UnsafeRawPointer(rows.3)
+        let taps = h.taps
+        for x in 0..<h.count {
+            let start = h.starts[x] * 3
+            let k = h.weights + x * taps
+            var sum = SIMD16<Int32>(repeating: ResampleAxis.rounding)
+            for t in 0..<taps {
+                let offset = start + t * 3
+                let bytes = SIMD16<UInt8>(
+                    lowHalf: SIMD8(lowHalf: r0.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt8>.self),
+                                   highHalf: r1.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt8>.self)),
+                    highHalf: SIMD8(lowHalf: r2.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt8>.self),
+                                    highHalf: r3.loadUnaligned(fromByteOffset: offset, as: SIMD4<UInt8>.self)))
+                sum &+= SIMD16<Int32>(truncatingIfNeeded: bytes) &* SIMD16(repeating: k[t])
             }
+            let level = SIMD16<UInt8>(truncatingIfNeeded: (sum &>> ResampleAxis.precisionBits)
+                .clamped(lowerBound: .zero, upperBound: SIMD16(repeating: 255)))
+            // Each store writes one byte too many, overwritten by the next pixel (or the spare byte).
+            UnsafeMutableRawPointer(lines.0).storeBytes(of: level.lowHalf.lowHalf, toByteOffset: x * 3,
+                                                         as: SIMD4<UInt8>.self)
+            UnsafeMutableRawPointer(lines.1).storeBytes(of: level.lowHalf.highHalf, toByteOffset: x * 3,
+                                                         as: SIMD4<UInt8>.self)
+            UnsafeMutableRawPointer(lines.2).storeBytes(of: level.highHalf.lowHalf, toByteOffset: x * 3,
+                                                         as: SIMD4<UInt8>.self)
+            UnsafeMutableRawPointer(lines.3).storeBytes(of: level.highHalf.highHalf, toByteOffset: x * 3,
+                                                         as: SIMD4<UInt8>.self)
         }
+    }
+
+    /// 16 values of the vertical pass: weighted sum of `taps` rows at `offset`, rounded and clipped to 0...255.
+    @inline(__always)
+    static func verticalChunk(
+        _ rows: UnsafePointer<UnsafePointer<UInt8>>, _ weights: UnsafePointer<Int32>, taps: Int, offset: Int
+    ) -> SIMD16<Int32> {
+        var sum = SIMD16<Int32>(repeating: ResampleAxis.rounding)
+        for t in 0..<taps {
+            let bytes = UnsafeRawPointer(rows[t]).loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            sum &+= SIMD16<Int32>(truncatingIfNeeded: bytes) &* SIMD16(repeating: weights[t])
+        }
+        return (sum &>> ResampleAxis.precisionBits).clamped(lowerBound: .zero, upperBound: SIMD16(repeating: 255))
+    }
+
+    /// 8-bit levels -> `(v - mean[c]) / std[c]`. Reads whole 16-byte chunks (`levels` must be padded).
+    @inline(__always)
+    static func normalise(_ levels: UnsafePointer<UInt8>, count: Int, n: Patterns,
+                          into output: UnsafeMutablePointer<Float>)
+    {
+        var offset = 0
+        var pattern = 0
+        while offset < count {
+            let bytes = UnsafeRawPointer(levels).loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+            let value = n.apply(SIMD16<Int32>(truncatingIfNeeded: bytes), pattern)
+            if offset + 16 <= count {
+                UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: SIMD16<Float>.self)
+            } else {
+                for lane in 0..<(count - offset) { output[offset + lane] = value[lane] }
+            }
+            offset += 16
+            pattern = pattern == 2 ? 0 : pattern + 1
         }
     }
 }
