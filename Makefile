@@ -23,7 +23,8 @@ VENV_STAMP   := $(VENV)/.installed-$(shell sha256sum $(REQUIREMENTS) | cut -c1-1
 MODEL        := models/efficientnet-lite0.onnx
 FIXTURES_DIR := Tests/Fixtures/generated/ops
 FIXTURES_STAMP := $(FIXTURES_DIR)/index.json
-GOLDEN_INPUTS = $(wildcard $(SHARED)/reference/golden/*.input.f32)
+GOLDEN_IMAGES = $(wildcard $(SHARED)/reference/golden/images/*)
+DEMO_PER_CLASS ?= 50
 
 # The CLI binary. Asking SwiftPM costs a fraction of a second, so it is asked once, and only by targets that use it.
 BIN_DIR = $(eval BIN_DIR := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path))$(BIN_DIR)
@@ -51,10 +52,13 @@ endif
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
-## demo: build, import EfficientNet-Lite0 and print the top-5 classes of the golden inputs in ../shared
+## demo: import EfficientNet-Lite0, classify the golden images of ../shared, then prepare a Fashion-MNIST subset
+##       and extract its features into the cache (run it twice: the second extraction reuses every vector)
 demo: deps venv build model
-	@[ -n "$(GOLDEN_INPUTS)" ] || { echo "no golden inputs in $(SHARED)/reference/golden" >&2; exit 1; }
-	$(BIN) classify --model $(MODEL) --top 5 $(GOLDEN_INPUTS)
+	@[ -n "$(GOLDEN_IMAGES)" ] || { echo "no golden images in $(SHARED)/reference/golden/images" >&2; exit 1; }
+	$(BIN) classify --model $(MODEL) --top 3 $(GOLDEN_IMAGES)
+	$(BIN) datasets prepare fashion-mnist --per-class $(DEMO_PER_CLASS)
+	$(BIN) extract --data datasets/fashion-mnist --backbone $(MODEL) --cache cache/features
 
 ## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
 test: deps venv fixtures build-tests model

@@ -6,7 +6,7 @@ import Foundation
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Top-k classes of raw float32 inputs with the model's own classifier output.")
+        abstract: "Top-k classes of images (JPEG, PNG) or raw .f32 tensors with the model's own classifier.")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -28,8 +28,8 @@ struct ClassifyCommand: ParsableCommand {
         let labels = Self.labels(model.metadata)
         let session = InferenceSession(model: model, threads: modelOptions.threadCount)
         for path in inputs {
-            let input = try RawInputFile(path: path, model: model)
-            let scores = try session.run(input.values, shape: input.shape)[outputName]!
+            let input = try InputFile(path: path, model: model)
+            let scores = try session.run(input.values, shape: input.shape, layout: input.layout)[outputName]!
             for image in 0..<input.shape[0] {
                 let probabilities = Self.softmax(Array(scores.item(image)))
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)

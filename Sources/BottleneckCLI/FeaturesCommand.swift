@@ -6,7 +6,7 @@ import Foundation
 struct FeaturesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "features",
-        abstract: "Compute bottleneck vectors of raw float32 inputs (.f32 files in the model's input layout).")
+        abstract: "Compute bottleneck vectors of images (JPEG, PNG) or raw float32 tensors (.f32).")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -25,8 +25,8 @@ struct FeaturesCommand: ParsableCommand {
         let name = model.outputNames[0]
         var all: [Float] = []
         for path in inputs {
-            let input = try RawInputFile(path: path, model: model)
-            let result = try session.run(input.values, shape: input.shape)[name]!
+            let input = try InputFile(path: path, model: model)
+            let result = try session.run(input.values, shape: input.shape, layout: input.layout)[name]!
             for image in 0..<input.shape[0] {
                 let vector = result.item(image)
                 let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
