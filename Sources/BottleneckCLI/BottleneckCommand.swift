@@ -9,5 +9,6 @@ struct BottleneckCommand: ParsableCommand {
             BackboneCommand.self, FeaturesCommand.self, ClassifyCommand.self, BenchCommand.self,
             InspectCommand.self,
             DatasetsCommand.self, ExtractCommand.self,
+            BenchImagesCommand.self,
         ])
 }

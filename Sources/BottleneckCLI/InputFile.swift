@@ -14,7 +14,6 @@ struct InputFile {
     let layout: InferenceSession.InputLayout
 
     init(path: String, model: InferenceModel) throws {
-        self.path = path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CommandError("cannot read input '\(path)': no such file or not readable.")
         }

@@ -30,6 +30,7 @@ import Testing
         let fast = image.resizedBilinear(width: outWidth, height: outHeight).pixels
         var largest = 0.0
         for (a, b) in zip(fast, reference) { largest = max(largest, abs(Double(a) - b)) }
+        print("fast vs reference \(width)x\(height) -> \(outWidth)x\(outHeight): max \(largest) levels")
         #expect(largest <= Self.tolerance, "\(sizes): fast path is \(largest) levels from the reference")
     }
 

@@ -1,12 +1,13 @@
 /// Turns decoded images into model input: resize (Pillow's antialiased bilinear, bit for bit), center crop and
 /// per-channel normalisation, written as NHWC floats.
 ///
-/// Only the crop is ever computed: the horizontal pass produces the crop's columns for the source rows the
-/// vertical pass needs, a few rows at a time in a small ring buffer that stays in L1, and the vertical pass
-/// writes normalised floats straight into the caller's buffer. Both passes use Pillow's fixed-point arithmetic
-/// (22-bit weights, round half up, clip to 0...255 after each pass), so the result equals Pillow's
-/// `resize(..., Image.BILINEAR)` + `crop` exactly; the float normalisation is the reference's
-/// `(float32(v) - mean) / std`.
+/// Only the crop is ever computed. Usually the horizontal pass produces the crop's columns for just the source
+/// rows the vertical pass needs, four rows at a time into a small ring buffer that stays in L1, and the vertical
+/// pass writes normalised floats straight into the caller's buffer; for images whose height shrinks by more than
+/// twice as many pixels as their width (more than twice as tall as wide) the passes run the other way round, as
+/// Pillow 13 does. Both passes use Pillow's fixed-point arithmetic (22-bit weights, round half up, clip to
+/// 0...255 after each pass), so the result equals Pillow's `resize(..., Image.BILINEAR)` + `crop` exactly; the
+/// normalisation gives the reference's float32 `(float32(v) - mean) / std` exactly.
 ///
 /// Weight tables are cached per (image size, spec) and shared by copies of a preprocessor; `prepare` is safe to
 /// call from several threads at once and allocates nothing per pixel.
