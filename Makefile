@@ -44,7 +44,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv build build-tests model fixtures demo test bench bench-extract clean distclean
+.PHONY: help deps venv build build-tests model fixtures demo test bench bench-images bench-extract clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -67,6 +67,10 @@ test: deps venv fixtures build-tests model
 ## bench: time our engine against onnxruntime on EfficientNet-Lite0 (threads 1 and 2, batches 1, 8, 32)
 bench: deps venv build model
 	SHARED=$(SHARED) scripts/bench.sh $(BIN) $(MODEL)
+
+## bench-images: decode + resize + normalise images/s against Pillow on the same JPEGs (one thread each)
+bench-images: deps venv build
+	SHARED=$(SHARED) scripts/bench-images.sh $(BIN)
 
 ## bench-extract: end-to-end extraction images/s, cold and warm, local folder and S3 (moto on 127.0.0.1)
 bench-extract: deps venv build model
