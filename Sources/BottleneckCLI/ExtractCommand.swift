@@ -20,6 +20,9 @@ struct ExtractCommand: ParsableCommand {
     @Option(name: .long, help: "Write the summary and the skipped files as JSON to this file.")
     var report: String?
 
+    @Option(name: .long, help: "Write the dataset's split (path, label, split, sha256) to this file (.json or .csv).")
+    var manifest: String?
+
     func run() throws {
         let options = try settings.resolve()
         let extractor = try FeatureExtractor(options: options)
@@ -36,6 +39,10 @@ struct ExtractCommand: ParsableCommand {
         for problem in summary.cacheProblems { print("  cache problem: " + problem) }
         for file in summary.skipped.prefix(20) { print("  skipped " + file.line) }
         if summary.skipped.count > 20 { print("  ... and \(summary.skipped.count - 20) more (see --report)") }
+        if let manifest {
+            try extractor.dataset.write(to: URL(fileURLWithPath: manifest))
+            print("split manifest: \(manifest)")
+        }
         if let report {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

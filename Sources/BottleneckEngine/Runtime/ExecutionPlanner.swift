@@ -137,30 +137,31 @@ struct ExecutionPlanner {
         guard tensor.shape.count == 4 else {
             throw EngineError(.invalidInput, "\(node.label) needs a 4-D NCHW input, got shape \(tensor.shape).")
         }
-        if tensor.layout == .nhwc { return tensor }
-        if tensor.layoutIsAmbiguous { return PlannedTensor(shape: tensor.shape, layout: .nhwc, buffer: tensor.buffer) }
-        let output = newTensor(tensor.shape, .nhwc)
-        read(tensor)
-        let (n, c, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
-        let (source, target) = (tensor.buffer, output.buffer)
-        append("\(node.name)::to_nhwc", workItems: 1) { arena, _ in
-            LayoutTransforms.nchwToNHWC(input: arena.pointer(source), output: arena.pointer(target),
-                                        batch: n, channels: c, height: h, width: w)
-        }
-        return output
+        return converted(tensor, to: .nhwc, for: node)
     }
 
     /// `tensor` in row-major logical order, converting only if the two orders differ.
     private mutating func plain(_ tensor: PlannedTensor, for node: Node) -> PlannedTensor {
-        if tensor.layout == .plain { return tensor }
-        if tensor.layoutIsAmbiguous { return PlannedTensor(shape: tensor.shape, layout: .plain, buffer: tensor.buffer) }
-        let output = newTensor(tensor.shape, .plain)
+        converted(tensor, to: .plain, for: node)
+    }
+
+    /// `tensor` in `layout`: itself, a view when both orders coincide, else a transpose step into a new buffer.
+    private mutating func converted(_ tensor: PlannedTensor, to layout: Layout, for node: Node) -> PlannedTensor {
+        if tensor.layout == layout { return tensor }
+        if tensor.layoutIsAmbiguous { return PlannedTensor(shape: tensor.shape, layout: layout, buffer: tensor.buffer) }
+        let output = newTensor(tensor.shape, layout)
         read(tensor)
         let (n, c, h, w) = (tensor.shape[0], tensor.shape[1], tensor.shape[2], tensor.shape[3])
         let (source, target) = (tensor.buffer, output.buffer)
-        append("\(node.name)::to_nchw", workItems: 1) { arena, _ in
-            LayoutTransforms.nhwcToNCHW(input: arena.pointer(source), output: arena.pointer(target),
-                                        batch: n, channels: c, height: h, width: w)
+        let toNHWC = layout == .nhwc
+        append("\(node.name)::\(toNHWC ? "to_nhwc" : "to_nchw")", workItems: 1) { arena, _ in
+            if toNHWC {
+                LayoutTransforms.nchwToNHWC(input: arena.pointer(source), output: arena.pointer(target),
+                                            batch: n, channels: c, height: h, width: w)
+            } else {
+                LayoutTransforms.nhwcToNCHW(input: arena.pointer(source), output: arena.pointer(target),
+                                            batch: n, channels: c, height: h, width: w)
+            }
         }
         return output
     }
