@@ -54,7 +54,7 @@ for data in fashion-mnist photos; do
             start=$(date +%s.%N)
             line=$("$BIN" extract --data "$WORK/$data" --backbone "$MODEL" --cache "$location" --threads "$THREADS" 2>/dev/null | grep 'images in this shard')
             end=$(date +%s.%N)
-            echo "$line|$(echo "$end - $start" | bc)"
+            echo "$line|$(awk "BEGIN { print $end - $start }")"
         }
         cold=$(run)
         warm=$(run)
