@@ -5,9 +5,9 @@ import COpenBLAS
 /// OpenBLAS is kept single-threaded: the engine splits rows (or whole images) across its own threads, which
 /// measured about 2x faster on these small CNN GEMMs than OpenBLAS's own threading, whose workers busy-wait
 /// and compete with ours.
-enum BLAS {
+package enum BLAS {
     /// Makes OpenBLAS run every call on the calling thread. Idempotent.
-    static func useCallingThreadOnly() {
+    package static func useCallingThreadOnly() {
         _ = singleThreaded
     }
 
@@ -18,7 +18,7 @@ enum BLAS {
 
     /// `c[m x n] = a[m x k] * b[k x n] + beta * c`, all row-major with the given leading dimensions.
     @inline(__always)
-    static func multiply(
+    package static func multiply(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
     ) {
@@ -28,7 +28,7 @@ enum BLAS {
     }
 
     /// `c[m x n] = a[m x k] * b^T + beta * c` where `b` is `[n x k]` row-major.
-    static func multiplyTransposedB(
+    package static func multiplyTransposedB(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
     ) {
@@ -38,5 +38,5 @@ enum BLAS {
     }
 
     /// The OpenBLAS kernel family chosen for this CPU (e.g. "Cooperlake", "Haswell").
-    static var coreName: String { String(cString: openblas_get_corename()) }
+    package static var coreName: String { String(cString: openblas_get_corename()) }
 }
