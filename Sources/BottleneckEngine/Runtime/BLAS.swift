@@ -37,6 +37,16 @@ package enum BLAS {
                     b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `c[m x n] = a^T * b[k x n] + beta * c` where `a` is `[k x m]` row-major.
+    package static func multiplyTransposedA(
+        m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda),
+                    b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     /// The OpenBLAS kernel family chosen for this CPU (e.g. "Cooperlake", "Haswell").
     package static var coreName: String { String(cString: openblas_get_corename()) }
 }

@@ -1,0 +1,204 @@
+/// Planning convolutions (pointwise, depthwise, im2col) and matrix products, with their fused epilogues.
+extension ExecutionPlanner {
+    mutating func planConvolution(_ node: Node, _ convolution: PreparedConvolution) throws {
+        let input = try nhwc(try runtime(node.inputs[0], of: node), for: node)
+        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        guard c == convolution.inputChannels else {
+            throw EngineError(.invalidInput, "\(node.label) expects \(convolution.inputChannels) input channels,"
+                + " got \(c) (input shape \(input.shape)).")
+        }
+        let window = convolution.window
+        let pads = window.resolvedPads(height: h, width: w)
+        guard h + pads.top + pads.bottom >= window.kernelHeight, w + pads.left + pads.right >= window.kernelWidth else {
+            throw EngineError(.invalidInput, "\(node.label): a \(window.kernelHeight)x\(window.kernelWidth) kernel"
+                + " does not fit its \(h)x\(w) input; the input image is too small for this model.")
+        }
+        let geometry = ConvolutionGeometry(
+            batch: n, inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: convolution.outputChannels,
+            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth, strideHeight: window.strideHeight,
+            strideWidth: window.strideWidth, padTop: pads.top, padLeft: pads.left, padBottom: pads.bottom,
+            padRight: pads.right, groups: convolution.groups)
+        let outputShape = [n, convolution.outputChannels, geometry.outputHeight, geometry.outputWidth]
+
+        var residual: PlannedTensor?
+        var separateResidual: PlannedTensor?
+        if convolution.addsResidual {
+            var candidate = try runtime(node.inputs[1], of: node)
+            if candidate.shape == outputShape {
+                candidate = try nhwc(candidate, for: node)
+                residual = candidate
+            } else {
+                separateResidual = candidate
+            }
+        }
+        // Without a fusable residual the activation must wait for the separate add.
+        let clamp = separateResidual == nil ? convolution.clamp : .none
+        let output = newTensor(outputShape, .nhwc)
+        var scratch: Int?
+        if convolution.kind == .general {
+            let columns = geometry.outputRows * geometry.outputWidth
+                * geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannelsPerGroup
+            scratch = newBuffer(count: columns)
+        }
+        read(input)
+        if let residual { read(residual) }
+        let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
+        let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp, scratch: scratch)
+        append(node.name, workItems: geometry.outputRows) { arena, rows in
+            body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena, rows)
+        }
+        if let separateResidual {
+            try planSeparateResidual(node, convolutionOutput: output, residual: separateResidual,
+                                     clamp: convolution.clamp)
+        } else {
+            define(node, output)
+        }
+    }
+
+    /// Runs one prepared convolution over output rows `rows`:
+    /// `(input, output, residual, arena, rows)`.
+    static func convolutionBody(
+        _ convolution: PreparedConvolution, geometry: ConvolutionGeometry, clamp: Clamp, scratch: Int?
+    ) -> @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, Arena,
+                    Range<Int>) -> Void
+    {
+        let outputChannels = geometry.outputChannels
+        let outputWidth = geometry.outputWidth
+        return { input, output, residual, arena, rows in
+            convolution.packedWeights.withUnsafeBufferPointer { weights in
+                convolution.bias.withUnsafeBufferPointer { bias in
+                    let pixels = (rows.lowerBound * outputWidth)..<(rows.upperBound * outputWidth)
+                    func epilogue(_ tile: Range<Int>, addBias: Bool) {
+                        if addBias {
+                            Elementwise.biasClamp(values: output + tile.lowerBound * outputChannels,
+                                                  pixels: 0..<tile.count, channels: outputChannels,
+                                                  bias: bias.baseAddress!, clamp: residual == nil ? clamp : .none)
+                        }
+                        if let residual {
+                            let elements = (tile.lowerBound * outputChannels)..<(tile.upperBound * outputChannels)
+                            Elementwise.add(output, residual, output: output, range: elements, clamp: clamp)
+                        }
+                    }
+                    switch convolution.kind {
+                    case .pointwise:
+                        let inputChannels = geometry.inputChannels
+                        for start in stride(from: pixels.lowerBound, to: pixels.upperBound, by: gemmTilePixels) {
+                            let tile = start..<min(start + gemmTilePixels, pixels.upperBound)
+                            BLAS.multiply(m: tile.count, n: outputChannels, k: inputChannels,
+                                          a: input + start * inputChannels, lda: inputChannels,
+                                          b: weights.baseAddress!, ldb: outputChannels,
+                                          c: output + start * outputChannels, ldc: outputChannels)
+                            epilogue(tile, addBias: true)
+                        }
+                    case .depthwise:
+                        DepthwiseConvolution.forward(
+                            geometry: geometry, input: input, weights: weights.baseAddress!, bias: bias.baseAddress!,
+                            clamp: residual == nil ? clamp : .none, output: output, rows: rows)
+                        if residual != nil { epilogue(pixels, addBias: false) }
+                    case .general:
+                        let columns = arena.pointer(scratch!)
+                        let depth = geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannelsPerGroup
+                        let groupOutputs = geometry.outputChannelsPerGroup
+                        let rowsPerTile = max(1, gemmTilePixels / outputWidth)
+                        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: rowsPerTile) {
+                            let tileRows = start..<min(start + rowsPerTile, rows.upperBound)
+                            let tile = (tileRows.lowerBound * outputWidth)..<(tileRows.upperBound * outputWidth)
+                            for group in 0..<geometry.groups {
+                                Im2Col.pack(geometry: geometry, group: group, input: input, columns: columns,
+                                            rows: tileRows)
+                                BLAS.multiply(m: tile.count, n: groupOutputs, k: depth,
+                                              a: columns + tile.lowerBound * depth, lda: depth,
+                                              b: weights.baseAddress! + group * depth * groupOutputs, ldb: groupOutputs,
+                                              c: output + tile.lowerBound * outputChannels + group * groupOutputs,
+                                              ldc: outputChannels)
+                            }
+                            epilogue(tile, addBias: true)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Residual add whose operand shape differs from the convolution output (broadcasting): a separate add,
+    /// then the convolution's activation.
+    mutating func planSeparateResidual(
+        _ node: Node, convolutionOutput: PlannedTensor, residual: PlannedTensor, clamp: Clamp
+    ) throws {
+        let sum = try binaryStep(node, .add, convolutionOutput, residual)
+        if clamp.isNone {
+            define(node, sum)
+            return
+        }
+        let output = newTensor(sum.shape, sum.layout)
+        read(sum)
+        let (source, target, count) = (sum.buffer, output.buffer, sum.count)
+        append("\(node.name)::activation", workItems: blocks(count)) { arena, range in
+            Elementwise.clamp(values: arena.pointer(source), output: arena.pointer(target),
+                              range: Self.elements(range, count), clamp: clamp)
+        }
+        define(node, output)
+    }
+
+    mutating func planGemm(_ node: Node, _ gemm: PreparedGemm) throws {
+        let input = plain(try runtime(node.inputs[0], of: node), for: node)
+        guard let features = input.shape.last, features == gemm.inputFeatures else {
+            throw EngineError(.invalidInput, "\(node.label) expects \(gemm.inputFeatures) input features, got"
+                + " shape \(input.shape).")
+        }
+        let rows = input.count / features
+        let outputShape = Array(input.shape.dropLast()) + [gemm.outputFeatures]
+        let output = newTensor(outputShape, .plain)
+        read(input)
+        let (source, target) = (input.buffer, output.buffer)
+        let (inputs, outputs) = (gemm.inputFeatures, gemm.outputFeatures)
+        append(node.name, workItems: rows) { arena, range in
+            let (a, c) = (arena.pointer(source), arena.pointer(target))
+            gemm.packedWeights.withUnsafeBufferPointer { weights in
+                gemm.bias.withUnsafeBufferPointer { bias in
+                    BLAS.multiply(m: range.count, n: outputs, k: inputs, a: a + range.lowerBound * inputs, lda: inputs,
+                                  b: weights.baseAddress!, ldb: outputs, c: c + range.lowerBound * outputs, ldc: outputs)
+                    Elementwise.biasClamp(values: c + range.lowerBound * outputs, pixels: 0..<range.count,
+                                          channels: outputs, bias: bias.baseAddress!, clamp: gemm.clamp)
+                }
+            }
+        }
+        define(node, output)
+    }
+
+    /// Gemm or MatMul of two computed 2-D matrices (weights that are constants were prepared already).
+    mutating func planGenericMatrixProduct(_ node: Node) throws {
+        let a = plain(try runtime(node.inputs[0], of: node), for: node)
+        let b = plain(try runtime(node.inputs[1], of: node), for: node)
+        var transposeB = false
+        if case .gemm(let attributes) = node.operation {
+            guard !attributes.transposeA, attributes.alpha == 1, node.inputs.count < 3 || node.inputs[2].isEmpty else {
+                throw EngineError(.unsupported, "\(node.label) multiplies two computed tensors with transA, alpha or"
+                    + " a bias, which is not supported.")
+            }
+            transposeB = attributes.transposeB
+        }
+        guard a.shape.count == 2, b.shape.count == 2 else {
+            throw EngineError(.unsupported, "\(node.label) multiplies computed tensors of shapes \(a.shape) and"
+                + " \(b.shape); only 2-D products are supported.")
+        }
+        let (m, k) = (a.shape[0], a.shape[1])
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        guard (transposeB ? b.shape[1] : b.shape[0]) == k else {
+            throw EngineError(.invalidInput, "\(node.label) cannot multiply \(a.shape) by \(b.shape).")
+        }
+        let output = newTensor([m, n], .plain)
+        read(a, b)
+        let (left, right, target, transposed) = (a.buffer, b.buffer, output.buffer, transposeB)
+        append(node.name, workItems: 1) { arena, _ in
+            if transposed {
+                BLAS.multiplyTransposedB(m: m, n: n, k: k, a: arena.pointer(left), lda: k, b: arena.pointer(right),
+                                         ldb: k, c: arena.pointer(target), ldc: n)
+            } else {
+                BLAS.multiply(m: m, n: n, k: k, a: arena.pointer(left), lda: k, b: arena.pointer(right), ldb: n,
+                              c: arena.pointer(target), ldc: n)
+            }
+        }
+        define(node, output)
+    }
+}
