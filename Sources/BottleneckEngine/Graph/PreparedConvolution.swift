@@ -5,8 +5,8 @@
 public final class PreparedConvolution: Sendable {
     /// Which kernel runs it, and so how `packedWeights` is laid out.
     public enum Kind: Sendable {
-        /// 1x1, stride 1, no padding, one group: one sgemm over batch*H*W rows.
-        /// Weights `[inputChannels, outputChannels]`.
+        /// 1x1, stride 1, no padding, one group: a matrix product over batch*H*W rows with the epilogue fused
+        /// (`PointwiseConvolution`). Weights in 16-channel panels, `[panel][inputChannels][16]`.
         case pointwise
         /// One filter per channel. Weights `[kernelHeight, kernelWidth, channels]`.
         case depthwise
@@ -46,6 +46,10 @@ public final class PreparedConvolution: Sendable {
             kind = .pointwise
             for output in 0..<outputChannels {
                 for input in 0..<inputChannels { packed[input * outputChannels + output] = weight(output, input, 0, 0) }
+            }
+            packed = packed.withUnsafeBufferPointer {
+                PointwiseConvolution.pack(weights: $0.baseAddress!, inputChannels: inputChannels,
+                                          outputChannels: outputChannels)
             }
         } else if groups == inputChannels, groups == outputChannels {
             kind = .depthwise

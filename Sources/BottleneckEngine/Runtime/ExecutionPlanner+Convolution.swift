@@ -81,15 +81,10 @@ extension ExecutionPlanner {
                     }
                     switch convolution.kind {
                     case .pointwise:
-                        let inputChannels = geometry.inputChannels
-                        for start in stride(from: pixels.lowerBound, to: pixels.upperBound, by: gemmTilePixels) {
-                            let tile = start..<min(start + gemmTilePixels, pixels.upperBound)
-                            BLAS.multiply(m: tile.count, n: outputChannels, k: inputChannels,
-                                          a: input + start * inputChannels, lda: inputChannels,
-                                          b: weights.baseAddress!, ldb: outputChannels,
-                                          c: output + start * outputChannels, ldc: outputChannels)
-                            epilogue(tile, addBias: true)
-                        }
+                        PointwiseConvolution.forward(
+                            input: input, inputChannels: geometry.inputChannels, packedWeights: weights.baseAddress!,
+                            outputChannels: outputChannels, bias: bias.baseAddress!,
+                            residual: residual.map { UnsafePointer($0) }, clamp: clamp, output: output, pixels: pixels)
                     case .depthwise:
                         DepthwiseConvolution.forward(
                             geometry: geometry, input: input, weights: weights.baseAddress!, bias: bias.baseAddress!,

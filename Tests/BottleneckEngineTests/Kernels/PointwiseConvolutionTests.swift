@@ -1,0 +1,66 @@
+import BottleneckEngine
+import Foundation
+import Testing
+
+@Suite struct PointwiseConvolutionTests {
+    // (pixels, input channels, output channels): odd counts, partial panels (N not a multiple of 16), partial
+    // tiles (pixels not a multiple of 6), and EfficientNet-like shapes.
+    static let shapes = [(1, 3, 5), (7, 16, 16), (13, 5, 33), (23, 24, 144), (49, 320, 1280), (37, 1152, 40)]
+
+    // Tolerance 1e-5 relative to the sum of |terms|: float32 accumulation against a Double reference.
+    @Test(arguments: shapes, [false, true])
+    func forwardMatchesReference(shape: (Int, Int, Int), residual hasResidual: Bool) {
+        let (pixelCount, inputChannels, outputChannels) = shape
+        var random = SplitMix64(seed: UInt64(pixelCount * 7919 + inputChannels * 31 + outputChannels))
+        let input = FloatBuffer(random.floats(pixelCount * inputChannels, in: -2...2))
+        let weights = FloatBuffer(random.floats(inputChannels * outputChannels))
+        let bias = FloatBuffer(random.floats(outputChannels))
+        let residual = FloatBuffer(random.floats(pixelCount * outputChannels, in: -3...3))
+        defer { [input, weights, bias, residual].forEach { $0.deallocate() } }
+        let packed = PointwiseConvolution.pack(weights: weights.pointer, inputChannels: inputChannels,
+                                               outputChannels: outputChannels)
+        for clamp in [Clamp.none, .relu6] {
+            let fast = FloatBuffer([Float](repeating: .nan, count: pixelCount * outputChannels))
+            let expected = FloatBuffer([Float](repeating: 0, count: pixelCount * outputChannels))
+            defer { [fast, expected].forEach { $0.deallocate() } }
+            packed.withUnsafeBufferPointer { packedWeights in
+                for pixels in split(0..<pixelCount, into: 3) {
+                    PointwiseConvolution.forward(
+                        input: input.pointer, inputChannels: inputChannels, packedWeights: packedWeights.baseAddress!,
+                        outputChannels: outputChannels, bias: bias.pointer,
+                        residual: hasResidual ? UnsafePointer(residual.pointer) : nil, clamp: clamp,
+                        output: fast.pointer, pixels: pixels)
+                }
+            }
+            PointwiseConvolution.reference(
+                input: input.pointer, inputChannels: inputChannels, weights: weights.pointer,
+                outputChannels: outputChannels, bias: bias.pointer,
+                residual: hasResidual ? UnsafePointer(residual.pointer) : nil, clamp: clamp,
+                output: expected.pointer, pixels: 0..<pixelCount)
+            let scale = Float(inputChannels) * 2 + 4
+            #expect(maximumError(fast.values, expected.values) <= 1e-5 * scale, "\(shape) clamp \(clamp)")
+        }
+    }
+
+    @Test func forwardWritesOnlyItsPixels() {
+        let (inputChannels, outputChannels) = (8, 20)
+        var random = SplitMix64(seed: 5)
+        let input = FloatBuffer(random.floats(10 * inputChannels))
+        let weights = FloatBuffer(random.floats(inputChannels * outputChannels))
+        let bias = FloatBuffer(random.floats(outputChannels))
+        let output = FloatBuffer([Float](repeating: 42, count: 10 * outputChannels))
+        defer { [input, weights, bias, output].forEach { $0.deallocate() } }
+        let packed = PointwiseConvolution.pack(weights: weights.pointer, inputChannels: inputChannels,
+                                               outputChannels: outputChannels)
+        packed.withUnsafeBufferPointer {
+            PointwiseConvolution.forward(input: input.pointer, inputChannels: inputChannels,
+                                         packedWeights: $0.baseAddress!, outputChannels: outputChannels,
+                                         bias: bias.pointer, residual: nil, clamp: .none, output: output.pointer,
+                                         pixels: 3..<8)
+        }
+        let after = output.values
+        #expect(after[..<(3 * outputChannels)].allSatisfy { $0 == 42 })
+        #expect(after[(8 * outputChannels)...].allSatisfy { $0 == 42 })
+        #expect(!after[(3 * outputChannels)..<(8 * outputChannels)].contains(42))
+    }
+}
