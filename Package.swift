@@ -66,6 +66,8 @@ let package = Package(
             name: "BottleneckExtraction",
             dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache"]
         ),
+        /// Heads trained on cached vectors (softmax regression, one hidden layer), optimizers, schedules.
+        .target(name: "BottleneckTraining", dependencies: ["BottleneckEngine"]),
         /// Metrics on held-out data and the report (JSON, self-contained HTML with inline SVG).
         .target(name: "BottleneckEvaluation"),
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
@@ -95,6 +97,7 @@ let package = Package(
         .testTarget(name: "BottleneckCacheTests", dependencies: ["BottleneckCache", "BottleneckNetwork"]),
         .testTarget(name: "BottleneckExtractionTests",
                     dependencies: ["BottleneckExtraction", "BottleneckCache", "BottleneckDatasets", "BottleneckImages"]),
+        .testTarget(name: "BottleneckTrainingTests", dependencies: ["BottleneckTraining"]),
         .testTarget(name: "BottleneckEvaluationTests", dependencies: ["BottleneckEvaluation"]),
         .testTarget(name: "BackboneZooTests",
                     dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
