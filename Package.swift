@@ -81,7 +81,7 @@ let package = Package(
             name: "BottleneckCLI",
             dependencies: [
                 "BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache",
-                "BottleneckExtraction", "BackboneZoo",
+                "BottleneckExtraction", "BottleneckTraining", "BottleneckEvaluation", "BackboneZoo", "ContentHashing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -8,7 +8,7 @@ struct BottleneckCommand: ParsableCommand {
         subcommands: [
             BackboneCommand.self, FeaturesCommand.self, ClassifyCommand.self, BenchCommand.self,
             InspectCommand.self,
-            DatasetsCommand.self, ExtractCommand.self,
+            DatasetsCommand.self, ExtractCommand.self, TrainCommand.self, EvaluateCommand.self, RunCommand.self,
             BenchImagesCommand.self,
         ])
 }
