@@ -24,7 +24,7 @@ MODEL        := models/efficientnet-lite0.onnx
 FIXTURES_DIR := Tests/Fixtures/generated/ops
 FIXTURES_STAMP := $(FIXTURES_DIR)/index.json
 GOLDEN_IMAGES = $(wildcard $(SHARED)/reference/golden/images/*)
-DEMO_PER_CLASS ?= 50
+DEMO_PER_CLASS ?= 100
 
 # The CLI binary. Asking SwiftPM costs a fraction of a second, so it is asked once, and only by targets that use it.
 BIN_DIR = $(eval BIN_DIR := $(shell $(SWIFT) build -c $(CONFIG) --show-bin-path))$(BIN_DIR)
@@ -44,7 +44,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv build build-tests model fixtures demo test bench bench-images bench-extract clean distclean
+.PHONY: help deps venv build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -52,13 +52,13 @@ endif
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
-## demo: import EfficientNet-Lite0, classify the golden images of ../shared, then prepare a Fashion-MNIST subset
-##       and extract its features into the cache (run it twice: the second extraction reuses every vector)
+## demo: import EfficientNet-Lite0, classify the golden images of ../shared, then the main job on a Fashion-MNIST
+##       subset: extract every image's vector (cached: a second run reuses them), train a softmax head, evaluate it
 demo: deps venv build model
 	@[ -n "$(GOLDEN_IMAGES)" ] || { echo "no golden images in $(SHARED)/reference/golden/images" >&2; exit 1; }
 	$(BIN) classify --model $(MODEL) --top 3 $(GOLDEN_IMAGES)
 	$(BIN) datasets prepare fashion-mnist --per-class $(DEMO_PER_CLASS)
-	$(BIN) extract --data datasets/fashion-mnist --backbone $(MODEL) --cache cache/features
+	$(BIN) run --config configs/fashion-mnist.yaml
 
 ## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
 test: deps venv fixtures build-tests model
@@ -71,6 +71,10 @@ bench: deps venv build model
 ## bench-images: decode + resize + normalise images/s against Pillow on the same JPEGs (one thread each)
 bench-images: deps venv build
 	SHARED=$(SHARED) scripts/bench-images.sh $(BIN)
+
+## bench-train: full Fashion-MNIST: our softmax head against scikit-learn's LogisticRegression on the same vectors
+bench-train: deps venv build model
+	scripts/bench-train.sh $(BIN)
 
 ## bench-extract: end-to-end extraction images/s, cold and warm, local folder and S3 (moto on 127.0.0.1)
 bench-extract: deps venv build model

@@ -9,6 +9,7 @@ struct BottleneckCommand: ParsableCommand {
             BackboneCommand.self, FeaturesCommand.self, ClassifyCommand.self, BenchCommand.self,
             InspectCommand.self,
             DatasetsCommand.self, ExtractCommand.self, TrainCommand.self, EvaluateCommand.self, RunCommand.self,
+            VectorsCommand.self,
             BenchImagesCommand.self,
         ])
 }
