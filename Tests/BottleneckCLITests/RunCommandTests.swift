@@ -13,11 +13,11 @@ import Testing
             for (label, colour) in colours {
                 let folder = root.appendingPathComponent("data/\(split)/\(label)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                for index in 0..<(split == "train" ? 12 : 4) {
+                for index in split == "train" ? 0..<12 : 20..<24 {
                     var pixels = [UInt8](repeating: 0, count: 24 * 24 * 3)
                     for offset in 0..<(24 * 24) {
                         for channel in 0..<3 {
-                            let noise = (offset * 7 + index * 13 + channel * 5) % 40
+                            let noise = (offset * 7 + index * 13 + channel * 5) % 40  // distinct for index < 40
                             pixels[offset * 3 + channel] = UInt8(min(255, Int(colour[channel]) + noise))
                         }
                     }
