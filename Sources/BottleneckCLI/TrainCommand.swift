@@ -27,12 +27,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run folder `train` wrote (holds run.json and head.json).")
     var runFolder: String
 
-    @Option(name: .long, help: "Worker threads for extracting any test image that is not cached yet.")
-    var threads: Int = 2
-
     func run() throws {
         let folder = URL(fileURLWithPath: runFolder)
-        let options = try RunRecord.read(from: folder).extractionOptions(threads: threads)
+        let options = try RunRecord.read(from: folder).extractionOptions(threads: 1)
         try HeadPipeline.evaluate(try FeatureExtractor(options: options), run: folder)
     }
 }
