@@ -45,7 +45,7 @@ struct TrainingSettings: ParsableArguments {
         var stepFactor: Float?
         var labelSmoothing: Float?
         var weightDecay: Float?
-        var classWeights: String?
+        var classWeights: ClassWeightsSetting?
         var earlyStoppingPatience: Int?
         var seed: UInt64?
         var standardize: Bool?
@@ -56,6 +56,21 @@ struct TrainingSettings: ParsableArguments {
             case warmupEpochs = "warmup_epochs", stepEvery = "step_every", stepFactor = "step_factor"
             case labelSmoothing = "label_smoothing", weightDecay = "weight_decay", classWeights = "class_weights"
             case earlyStoppingPatience = "early_stopping_patience"
+        }
+    }
+
+    /// `class_weights:` is `none`, `balanced`, or a map from class name to weight (unlisted classes weigh 1).
+    enum ClassWeightsSetting: Decodable {
+        case named(String)
+        case explicit([String: Float])
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let map = try? container.decode([String: Float].self) {
+                self = .explicit(map)
+            } else {
+                self = .named(try container.decode(String.self))
+            }
         }
     }
 
@@ -89,10 +104,12 @@ struct TrainingSettings: ParsableArguments {
         case "cosine": configuration.schedule = .cosine(warmupEpochs: section.warmupEpochs ?? 2)
         case let other: throw ValidationError("schedule must be constant, step or cosine, not '\(other)'.")
         }
-        switch section.classWeights ?? "none" {
-        case "none": configuration.classWeights = .none
-        case "balanced": configuration.classWeights = .balanced
-        case let other: throw ValidationError("class_weights must be none or balanced, not '\(other)'.")
+        switch section.classWeights ?? .named("none") {
+        case .named("none"): configuration.classWeights = .none
+        case .named("balanced"): configuration.classWeights = .balanced
+        case .explicit(let weights): configuration.classWeights = .explicit(weights)
+        case .named(let other):
+            throw ValidationError("class_weights must be none, balanced or a map of class: weight, not '\(other)'.")
         }
         configuration.epochs = epochs ?? section.epochs ?? defaults.epochs
         configuration.batchSize = section.batchSize ?? defaults.batchSize
