@@ -3,8 +3,9 @@ import Foundation
 /// Runs an `InferenceModel` on batches, reusing plans and buffers per input shape.
 ///
 /// Threading: OpenBLAS is single-threaded and the session owns the parallelism. A batch of several images
-/// is split into `threads` streams of single images, each with its own buffers (activations stay in cache,
-/// no barriers); a single image is split inside every layer (rows of each convolution, blocks of each
+/// runs as `min(threads, batch)` streams of single images, each with its own buffers (activations stay in
+/// cache, no barriers; with one thread too, where it measured ~5-10% faster than one batch-sized plan); a single
+/// image is split inside every layer (rows of each convolution, blocks of each
 /// elementwise step) across the threads. After the first run of a shape nothing is allocated except the
 /// returned tensors.
 ///
@@ -51,7 +52,7 @@ public final class InferenceSession {
         try validate(shape: shape, count: input.count)
         let batch = shape[0]
         let streams = min(threads, batch)
-        if streams > 1, let perImage = try plan(for: [1] + shape.dropFirst(), arenas: streams),
+        if batch > 1, let perImage = try plan(for: [1] + shape.dropFirst(), arenas: streams),
             perImage.plan.outputs.allSatisfy({ $0.tensor.shape.first == 1 }) {
             return runStreams(perImage, input: input, batch: batch, streams: streams, layout: layout)
         }
