@@ -23,6 +23,9 @@ VENV_STAMP   := $(VENV)/.installed-$(shell sha256sum $(REQUIREMENTS) | cut -c1-1
 MODEL        := models/efficientnet-lite0.onnx
 FIXTURES_DIR := Tests/Fixtures/generated/ops
 FIXTURES_STAMP := $(FIXTURES_DIR)/index.json
+# The AWS Lambda Runtime Interface Emulator: a static binary inside the aws-sam-cli wheel (no Docker, no Go build)
+SAM_CLI_VERSION := 1.170.0
+RIE          := build/tools/aws-lambda-rie-x86_64
 GOLDEN_IMAGES = $(wildcard $(SHARED)/reference/golden/images/*)
 DEMO_PER_CLASS ?= 100
 
@@ -44,7 +47,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
+.PHONY: help deps venv rie build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ demo: deps venv build model
 	$(BIN) run --config configs/fashion-mnist.yaml
 
 ## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
-test: deps venv fixtures build-tests model
+test: deps venv rie fixtures build-tests model
 	$(SWIFT) test -c $(CONFIG) $(TEST_FLAGS)
 
 ## bench: time our engine against onnxruntime on EfficientNet-Lite0 (threads 1 and 2, batches 1, 8, 32)
@@ -120,6 +123,18 @@ $(MODEL): | venv
 	@mkdir -p $(@D)
 	$(BIN) backbone install efficientnet-lite0
 	@[ -s $@ ] || { echo "backbone install did not write $@" >&2; exit 1; }
+
+## rie: the AWS Lambda Runtime Interface Emulator in build/tools (from the aws-sam-cli wheel on PyPI)
+rie: $(RIE)
+	@:
+$(RIE): | venv
+	@mkdir -p $(@D)/wheel
+	$(VENV_PY) -m pip download --quiet --no-deps --dest $(@D)/wheel aws-sam-cli==$(SAM_CLI_VERSION)
+	unzip -o -q -j $(@D)/wheel/aws_sam_cli-$(SAM_CLI_VERSION)-py3-none-any.whl \
+	    samcli/local/rapid/aws-lambda-rie-x86_64 -d $(@D)
+	chmod +x $@
+	rm -rf $(@D)/wheel
+	@[ "$$(head -c 4 $@ | tail -c 3)" = ELF ] || { echo "$@ is not an ELF executable" >&2; exit 1; }
 
 ## fixtures: ONNX operator fixtures in Tests/Fixtures/generated/ops (redone when the script or the venv changes)
 fixtures: $(FIXTURES_STAMP)
