@@ -14,7 +14,7 @@ PYTHON       ?= python3
 CONFIG       ?= release
 SHARED       ?= ../shared
 TEST_FLAGS   ?=
-APT_PACKAGES := libopenblas-dev libturbojpeg0-dev libcurl4-openssl-dev libpng-dev dataset-fashion-mnist
+APT_PACKAGES := libopenblas-dev libturbojpeg0-dev libcurl4-openssl-dev libpng-dev dataset-fashion-mnist zip unzip
 
 VENV         := .venv
 VENV_PY      := $(VENV)/bin/python
