@@ -28,7 +28,9 @@ import Testing
         let sizes = [(640, 480), (480, 640), (451, 300), (230, 700), (256, 256), (100, 80), (224, 224),
                      (1001, 257), (257, 1001), (3000, 2000), (299, 299), (225, 900),
                      // more than twice as tall as wide and shrinking: Pillow 13 resizes vertically first
-                     (300, 900), (500, 1600)]
+                     (300, 900), (500, 1600),
+                     // enlarged 4-9x (Fashion-MNIST is 28x28): the ring of rows runs up to 3 rows ahead
+                     (28, 28), (32, 32), (40, 64)]
         let directory = try PreprocessingTestSupport.temporaryDirectory("pillow-preprocess")
         defer { try? FileManager.default.removeItem(at: directory) }
         var images: [RGBImage] = []

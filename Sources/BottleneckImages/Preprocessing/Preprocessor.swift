@@ -222,7 +222,8 @@ enum PillowResampler {
             var computed = v.starts[0]
             for y in 0..<v.count {
                 let first = v.starts[y]
-                assert(first >= computed - v.taps, "resampling windows must move down")
+                // The ring holds the last `ringRows` computed rows; a batch of 4 may run up to 3 rows ahead.
+                assert(first >= computed - ringRows, "resampling windows must move down")
                 computed = max(computed, first)
                 while computed < first + v.taps {
                     if computed + 4 <= endRow && computed + 4 < height {
