@@ -1,43 +1,5 @@
+import BottleneckImages
 import Foundation
-
-/// How images must be prepared for a backbone; written into the ONNX model as JSON under
-/// `bottleneck.preprocessing`, e.g.
-/// `{"channel_order":"RGB","crop":"center","input_size":224,"interpolation":"bilinear-antialias","layout":"NCHW",
-/// "mean":[127,127,127],"resize_shorter_side":256,"std":[128,128,128]}`.
-///
-/// Recipe: decode to RGB, resize so the shorter side is `resize_shorter_side` (bilinear, antialiased when
-/// shrinking, as Pillow does), center-crop `input_size` x `input_size`, then `(value - mean) / std` per channel
-/// on 0...255 values.
-public struct PreprocessingSpec: Codable, Sendable, Equatable {
-    public var inputSize: Int
-    public var resizeShorterSide: Int
-    public var crop: String
-    public var mean: [Double]
-    public var std: [Double]
-    public var channelOrder: String
-    public var layout: String
-    public var interpolation: String
-
-    enum CodingKeys: String, CodingKey {
-        case inputSize = "input_size", resizeShorterSide = "resize_shorter_side", crop, mean, std
-        case channelOrder = "channel_order", layout, interpolation
-    }
-
-    /// EfficientNet-Lite's preprocessing at resolution `inputSize`: the weights come from TensorFlow, whose
-    /// EfficientNet evaluation crops the central `S / (S + 32)` of the shorter side (CROP_PADDING = 32), so the
-    /// shorter side is resized to `S + 32` before the center crop — 256 for Lite0's 224, as in the reference.
-    /// Normalisation is (v - 127) / 128, TF-Lite's for these models.
-    public static func efficientNetLite(inputSize: Int) -> PreprocessingSpec {
-        PreprocessingSpec(inputSize: inputSize, resizeShorterSide: inputSize + 32, crop: "center",
-                          mean: [127, 127, 127], std: [128, 128, 128], channelOrder: "RGB", layout: "NCHW",
-                          interpolation: "bilinear-antialias")
-    }
-
-    /// Compact JSON with sorted keys (stable bytes for a given spec).
-    public func jsonString() -> String {
-        jsonText(self)
-    }
-}
 
 /// Where a backbone's class names come from.
 public struct LabelsSource: Sendable, Equatable {

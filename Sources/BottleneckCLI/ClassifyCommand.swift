@@ -26,12 +26,15 @@ struct ClassifyCommand: ParsableCommand {
         }
         let model = try InferenceModel(graph: declared, outputs: [outputName])
         let labels = Self.labels(model.metadata)
+        // A combined model (`bottleneck export`) already ends in Softmax; a backbone's classifier gives logits.
+        let givesProbabilities = model.metadata["bottleneck.format"]?.hasPrefix("combined/") == true
         let session = InferenceSession(model: model, threads: modelOptions.threadCount)
         for path in inputs {
             let input = try InputFile(path: path, model: model)
             let scores = try session.run(input.values, shape: input.shape, layout: input.layout)[outputName]!
             for image in 0..<input.shape[0] {
-                let probabilities = Self.softmax(Array(scores.item(image)))
+                let values = Array(scores.item(image))
+                let probabilities = givesProbabilities ? values : Self.softmax(values)
                 let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(top)
                 print(input.shape[0] == 1 ? path : "\(path)[\(image)]")
                 for index in ranked {

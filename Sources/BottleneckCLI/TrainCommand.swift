@@ -1,5 +1,8 @@
 import ArgumentParser
+import BottleneckDatasets
+import BottleneckEvaluation
 import BottleneckExtraction
+import BottleneckImages
 import Foundation
 
 /// `bottleneck train`: a head on the cached vectors only (run `extract` first).
@@ -18,19 +21,115 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-/// `bottleneck evaluate`: the run's head on the held-out test split, from cached vectors.
+/// `bottleneck evaluate`: the run's head on the held-out test split, from cached vectors; or, with `--model`, a
+/// combined model (`bottleneck export`) on image files.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a trained head on the test split: a table, report.json and report.html in its run folder.")
+        abstract: "Evaluate a trained head on the test split (a table, report.json and report.html in its run"
+            + " folder), or a combined model on image files (--model, --data).")
 
     @Option(name: .customLong("run"), help: "The run folder `train` wrote (holds run.json and head.json).")
-    var runFolder: String
+    var runFolder: String?
+
+    @Option(name: .long, help: "A combined model written by `bottleneck export`, evaluated from image files.")
+    var model: String?
+
+    @Option(name: .long, help: "With --model: the image folder (root/<label>/**/<image>) or a path,label CSV.")
+    var data: String?
+
+    @Option(name: .long, help: "With --model: test (the split the model was not trained on) or all.")
+    var split = "test"
+
+    @Option(name: .long, help: "With --model: write the metrics (report.json format) to this file.")
+    var report: String?
+
+    @Option(name: .long, help: "With --model: worker threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        switch (runFolder, model) {
+        case (nil, nil), (.some, .some):
+            throw ValidationError("pass either --run FOLDER (a trained head, on cached vectors) or --model FILE"
+                + " --data DIR (a combined model from `bottleneck export`, on image files).")
+        case (.some, nil):
+            if data != nil || report != nil || split != "test" || threads != nil {
+                throw ValidationError("--data, --split, --report and --threads go with --model; --run evaluates"
+                    + " the run's own data and writes report.json into the run folder.")
+            }
+        case (nil, .some):
+            if data == nil { throw ValidationError("--model needs --data DIR: the images to evaluate it on.") }
+            if !["test", "all"].contains(split) { throw ValidationError("--split must be test or all, not '\(split)'.") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        }
+    }
 
     func run() throws {
-        let folder = URL(fileURLWithPath: runFolder)
-        let options = try RunRecord.read(from: folder).extractionOptions(threads: 1)
-        try HeadPipeline.evaluate(try FeatureExtractor(options: options), run: folder)
+        if let runFolder {
+            let folder = URL(fileURLWithPath: runFolder)
+            let options = try RunRecord.read(from: folder).extractionOptions(threads: 1)
+            try HeadPipeline.evaluate(try FeatureExtractor(options: options), run: folder)
+        } else if let model, let data {
+            try evaluateCombinedModel(at: URL(fileURLWithPath: model), data: URL(fileURLWithPath: data))
+        }
+    }
+
+    /// Scores every image of the chosen split with the combined model and prints the metrics table.
+    ///
+    /// The split comes from the data's train/test folders, or else from the split policy recorded in the model's
+    /// `bottleneck.training` (the one the head was trained with), or else the default 80/10/10: the same images
+    /// are held out as in training.
+    private func evaluateCombinedModel(at url: URL, data: URL) throws {
+        let scorer = try CombinedModelScorer(modelAt: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        struct RecordedSplit: Decodable { var split: String? }
+        let recorded = try? JSONDecoder().decode(RecordedSplit.self, from: Data(scorer.metadata.trainingJSON.utf8))
+        let policy = try recorded?.split.map { try SplitPolicy(parsing: $0) } ?? .default
+        let dataset = try Dataset.open(data, options: ScanOptions(split: policy))
+        let items = split == "all" ? dataset.items : dataset.items(in: .test)
+        guard !items.isEmpty else {
+            throw CommandError("\(data.path) has no \(split == "all" ? "" : "test ")images to evaluate on.")
+        }
+        let classIndex = Dictionary(uniqueKeysWithValues: scorer.metadata.labels.enumerated().map { ($1, $0) })
+        let unknown = Set(items.map(\.label)).subtracting(classIndex.keys).sorted()
+        guard unknown.isEmpty else {
+            throw CommandError("the data has classes the model was not trained on: \(unknown.joined(separator: ", "));"
+                + " the model knows \(scorer.metadata.labels.joined(separator: ", ")). Evaluate on data with those"
+                + " folder names.")
+        }
+        var scores: [Float] = []
+        var labels: [Int] = []
+        var identifiers: [String] = []
+        var skipped: [String] = []
+        let bar = ProgressBar(label: "evaluate")
+        let start = Date()
+        for (index, item) in items.enumerated() {
+            do {
+                scores += try scorer.scores(ofImageAt: item.path)
+                labels.append(classIndex[item.label]!)
+                identifiers.append(dataset.displayPath(of: item.path))
+            } catch let error as ImageError {
+                skipped.append(error.description)
+            }
+            bar.update(done: index + 1, total: items.count)
+        }
+        bar.finish()
+        guard !labels.isEmpty else {
+            throw CommandError("none of the \(items.count) images could be decoded, e.g. \(skipped[0]).")
+        }
+        let evaluation = try Evaluation(scores: scores, labels: labels, classNames: scorer.metadata.labels,
+                                        identifiers: identifiers)
+        print(String(format: "evaluation of %@ on %d %@images of %@ (%.1f images/s)", url.lastPathComponent,
+                     labels.count, split == "all" ? "" : "test ", data.path,
+                     Double(items.count) / max(Date().timeIntervalSince(start), 1e-9)))
+        if !skipped.isEmpty {
+            print("skipped \(skipped.count) unreadable images, e.g. \(skipped[0])")
+        }
+        print(ReportTable.render(evaluation))
+        if let report {
+            let reportURL = URL(fileURLWithPath: report)
+            try evaluation.jsonData().write(to: reportURL, options: .atomic)
+            print("report: \(reportURL.path)")
+        }
     }
 }
 
