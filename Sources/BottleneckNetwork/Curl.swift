@@ -77,6 +77,9 @@ final class CurlEasy {
         try set(CURLOPT_CONNECTTIMEOUT_MS, long: Self.milliseconds(configuration.connectTimeout), request)
         try set(CURLOPT_TIMEOUT_MS, long: Self.milliseconds(configuration.totalTimeout), request)
         try set(CURLOPT_USERAGENT, string: configuration.userAgent, request)
+        if let bundle = configuration.certificateAuthorityBundle {
+            try set(CURLOPT_CAINFO, string: bundle, request)
+        }
         // Send the path exactly as given: S3 keys may contain "./" and "../" segments, and the path is signed.
         try set(CURLOPT_PATH_AS_IS, long: 1, request)
         if configuration.maxRedirects > 0 {
@@ -197,6 +200,11 @@ final class CurlEasy {
              CURLE_PARTIAL_FILE, CURLE_SSL_CONNECT_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
             return NetworkError(.connectionFailed, "\(target) failed: \(reason). Check that the host name and port "
                 + "are right and that the server is running and reachable.")
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE:
+            let bundle = configuration.certificateAuthorityBundle ?? "libcurl's default CA bundle"
+            return NetworkError(.connectionFailed, "\(target) failed: \(reason). The server's certificate was "
+                + "checked against \(bundle); set SSL_CERT_FILE to the PEM file of trusted certificate "
+                + "authorities if that is the wrong one.")
         case CURLE_OPERATION_TIMEDOUT:
             return NetworkError(.timedOut, "\(target) timed out: \(reason). The limits are "
                 + "\(configuration.connectTimeout) to connect and \(configuration.totalTimeout) in total; raise them "
