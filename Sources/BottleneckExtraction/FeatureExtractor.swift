@@ -21,36 +21,17 @@ public final class FeatureExtractor {
     public let namespace: CacheNamespace
     public let cache: FeatureCache
 
-    private let tensorName: String
+    private let backbone: ExtractionBackbone
 
     /// Loads the model, scans the data and opens the cache.
     /// - Throws: what is wrong with the model (no preprocessing metadata, unreadable), the data or the cache.
     public init(options: ExtractionOptions) throws {
         precondition(options.threads >= 1, "threads must be at least 1")
         self.options = options
-        let model = try InferenceModel(contentsOf: options.model, outputs: options.tensor.map { [$0] })
-        guard let specJSON = model.metadata[PreprocessingSpec.metadataKey] else {
-            throw ExtractionError("the model \(options.model.path) has no '\(PreprocessingSpec.metadataKey)'"
-                + " metadata, so the tool cannot know how to resize and normalise images for it. Use a model written"
-                + " by `bottleneck backbone install`, or add that metadata_props entry.")
-        }
-        let spec = try PreprocessingSpec(json: specJSON)
-        let declared = model.inputDimensions
-        guard declared.count == 4, declared[1] == nil || declared[1] == 3,
-            declared[2] == nil || declared[2] == spec.inputSize, declared[3] == nil || declared[3] == spec.inputSize
-        else {
-            throw ExtractionError("the model input \(InferenceSession.describe(declared)) does not match its"
-                + " preprocessing (3 x \(spec.inputSize) x \(spec.inputSize) NCHW images).")
-        }
-        self.model = model
-        preprocessor = Preprocessor(spec: spec)
-        tensorName = model.outputNames[0]
-        let probe = try InferenceSession(model: model, threads: 1)
-            .run([Float](repeating: 0, count: preprocessor.valuesPerImage), shape: preprocessor.modelInputShape(),
-                 layout: .nhwc)
-        let dimension = probe[tensorName]!.values.count
-        namespace = try CacheNamespace(modelFile: options.model, preprocessingJSON: spec.jsonString(),
-                                       tensorName: tensorName, dtype: options.dtype, dimension: dimension)
+        backbone = try ExtractionBackbone(modelFile: options.model, tensor: options.tensor, dtype: options.dtype)
+        model = backbone.model
+        preprocessor = backbone.preprocessor
+        namespace = backbone.namespace
         dataset = try Dataset.open(options.data, options: ScanOptions(split: options.split))
         cache = try FeatureCache.open(
             store: try options.cache.makeStore(environment: options.environment), namespace: namespace,
@@ -83,8 +64,8 @@ public final class FeatureExtractor {
         if options.verifyCache { try cache.verify() }
         let work = assigned.filter { !cache.contains($0.hash) }
         let state = WorkState(work: work)
-        let context = WorkerContext(model: model, preprocessor: preprocessor, tensorName: tensorName,
-                                    decoder: ImageDecoder(pixelLimit: options.pixelLimit), cache: cache)
+        let context = WorkerContext(backbone: backbone, decoder: ImageDecoder(pixelLimit: options.pixelLimit),
+                                    cache: cache)
         let group = DispatchGroup()
         for _ in 0..<min(options.threads, max(work.count, 1)) {
             group.enter()
@@ -144,19 +125,15 @@ private final class WorkState: @unchecked Sendable {
     }
 }
 
-/// What every worker shares: the model, how to prepare images, and where vectors go.
+/// What every worker shares: the backbone, the decoder, and where vectors go.
 private struct WorkerContext: @unchecked Sendable {
-    let model: InferenceModel
-    let preprocessor: Preprocessor
-    let tensorName: String
+    let backbone: ExtractionBackbone
     let decoder: ImageDecoder
     let cache: FeatureCache
 
     /// One worker: its own session and input buffer, images until none is left.
     func process(_ state: WorkState, isCancelled: @Sendable () -> Bool) {
-        let session = InferenceSession(model: model, threads: 1)
-        var input = [Float](repeating: 0, count: preprocessor.valuesPerImage)
-        let shape = preprocessor.modelInputShape()
+        let worker = ExtractionBackbone.Worker(backbone)
         while !isCancelled(), let index = state.claim() {
             let path = state.work[index].path
             defer { state.done.add(1, ordering: .relaxed) }
@@ -169,10 +146,7 @@ private struct WorkerContext: @unchecked Sendable {
                 }
                 // A file edited since the scan is stored under its new content, never under the old hash.
                 let hash = ImageHash.of(bytes)
-                let image = try decoder.decode(bytes, source: path.path,
-                                               minimumShorterSide: preprocessor.spec.resizeShorterSide)
-                input.withUnsafeMutableBufferPointer { preprocessor.prepare(image, into: $0.baseAddress!) }
-                let vector = try session.run(input, shape: shape, layout: .nhwc)[tensorName]!.values
+                let vector = try worker.vector(of: bytes, source: path.path, decoder: decoder)
                 _ = try cache.append(hash, vector)
             } catch let error as ImageError {
                 state.fail(path, error)

@@ -1,0 +1,66 @@
+import BottleneckCache
+import BottleneckEngine
+import BottleneckImages
+import Foundation
+
+/// The backbone as extraction uses it: the model cut at its bottleneck tensor, how images are prepared for it
+/// (its `bottleneck.preprocessing` metadata), and the cache namespace its vectors belong to.
+struct ExtractionBackbone: Sendable {
+    let model: InferenceModel
+    let preprocessor: Preprocessor
+    let tensorName: String
+    let namespace: CacheNamespace
+
+    /// Loads the model and probes it once to learn the vector dimension.
+    /// - Throws: `ExtractionError` when the model has no preprocessing metadata or an input that does not match
+    ///   it; engine errors for an unreadable model or an unknown tensor; cache errors for an unusable namespace.
+    init(modelFile: URL, tensor: String?, dtype: VectorDType) throws {
+        let model = try InferenceModel(contentsOf: modelFile, outputs: tensor.map { [$0] })
+        guard let specJSON = model.metadata[PreprocessingSpec.metadataKey] else {
+            throw ExtractionError("the model \(modelFile.path) has no '\(PreprocessingSpec.metadataKey)'"
+                + " metadata, so the tool cannot know how to resize and normalise images for it. Use a model written"
+                + " by `bottleneck backbone install`, or add that metadata_props entry.")
+        }
+        let spec = try PreprocessingSpec(json: specJSON)
+        let declared = model.inputDimensions
+        guard declared.count == 4, declared[1] == nil || declared[1] == 3,
+            declared[2] == nil || declared[2] == spec.inputSize, declared[3] == nil || declared[3] == spec.inputSize
+        else {
+            throw ExtractionError("the model input \(InferenceSession.describe(declared)) does not match its"
+                + " preprocessing (3 x \(spec.inputSize) x \(spec.inputSize) NCHW images).")
+        }
+        self.model = model
+        preprocessor = Preprocessor(spec: spec)
+        tensorName = model.outputNames[0]
+        let probe = try InferenceSession(model: model, threads: 1)
+            .run([Float](repeating: 0, count: preprocessor.valuesPerImage), shape: preprocessor.modelInputShape(),
+                 layout: .nhwc)
+        namespace = try CacheNamespace(modelFile: modelFile, preprocessingJSON: spec.jsonString(),
+                                       tensorName: tensorName, dtype: dtype,
+                                       dimension: probe[tensorName]!.values.count)
+    }
+
+    /// One thread's session and input buffer: decode, preprocess and run one image at a time.
+    final class Worker {
+        let backbone: ExtractionBackbone
+        private let session: InferenceSession
+        private var input: [Float]
+
+        init(_ backbone: ExtractionBackbone) {
+            self.backbone = backbone
+            session = InferenceSession(model: backbone.model, threads: 1)
+            input = [Float](repeating: 0, count: backbone.preprocessor.valuesPerImage)
+        }
+
+        /// The bottleneck vector of an encoded image.
+        /// - Throws: `ImageError` for bytes that are not a decodable image; engine errors otherwise.
+        func vector(of bytes: Data, source: String, decoder: ImageDecoder) throws -> [Float] {
+            let preprocessor = backbone.preprocessor
+            let image = try decoder.decode(bytes, source: source,
+                                           minimumShorterSide: preprocessor.spec.resizeShorterSide)
+            input.withUnsafeMutableBufferPointer { preprocessor.prepare(image, into: $0.baseAddress!) }
+            return try session.run(input, shape: preprocessor.modelInputShape(), layout: .nhwc)[backbone.tensorName]!
+                .values
+        }
+    }
+}
