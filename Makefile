@@ -14,7 +14,7 @@ PYTHON       ?= python3
 CONFIG       ?= release
 SHARED       ?= ../shared
 TEST_FLAGS   ?=
-APT_PACKAGES := libopenblas-dev libturbojpeg0-dev libcurl4-openssl-dev libpng-dev dataset-fashion-mnist zip unzip
+APT_PACKAGES := libopenblas-dev libturbojpeg0-dev libcurl4-openssl-dev libpng-dev dataset-fashion-mnist zip unzip openssl
 
 VENV         := .venv
 VENV_PY      := $(VENV)/bin/python
@@ -47,7 +47,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv rie build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
+.PHONY: help deps venv rie lambda build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -56,12 +56,16 @@ help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
 
 ## demo: import EfficientNet-Lite0, classify the golden images of ../shared, then the main job on a Fashion-MNIST
-##       subset: extract every image's vector (cached: a second run reuses them), train a softmax head, evaluate it
+##       subset: extract every image's vector (cached: a second run reuses them), train a softmax head, evaluate it,
+##       export backbone + head as models/fashion-mnist.onnx and predict a few test images with it
 demo: deps venv build model
 	@[ -n "$(GOLDEN_IMAGES)" ] || { echo "no golden images in $(SHARED)/reference/golden/images" >&2; exit 1; }
 	$(BIN) classify --model $(MODEL) --top 3 $(GOLDEN_IMAGES)
 	$(BIN) datasets prepare fashion-mnist --per-class $(DEMO_PER_CLASS)
 	$(BIN) run --config configs/fashion-mnist.yaml
+	$(BIN) export --run runs/fashion-mnist --output models/fashion-mnist.onnx
+	$(BIN) predict --model models/fashion-mnist.onnx --top 3 \
+	    $$(find datasets/fashion-mnist/test -name '*.png' | sort | awk 'NR % 250 == 1' | head -4)
 
 ## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
 test: deps venv rie fixtures build-tests model
@@ -82,6 +86,13 @@ bench-train: deps venv build model
 ## bench-extract: end-to-end extraction images/s, cold and warm, local folder and S3 (moto on 127.0.0.1)
 bench-extract: deps venv build model
 	SHARED=$(SHARED) scripts/bench-extract.sh $(BIN) $(MODEL)
+
+## lambda: build/lambda.zip for AWS Lambda (provided.al2023) serving LAMBDA_MODEL, a combined model from
+##         `bottleneck export`; the bootstrap is built with the Swift stdlib and OpenBLAS linked in (.build/lambda)
+LAMBDA_MODEL ?= models/fashion-mnist.onnx
+lambda: deps build
+	@[ -s "$(LAMBDA_MODEL)" ] || { echo "no $(LAMBDA_MODEL): write one with \`$(BIN) export --run runs/fashion-mnist --output $(LAMBDA_MODEL)\`" >&2; exit 1; }
+	$(BIN) package-lambda --model $(LAMBDA_MODEL) --output build/lambda.zip
 
 # ---- Steps ------------------------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "bottleneck", targets: ["BottleneckCLI"]),
+        .executable(name: "bootstrap", targets: ["LambdaBootstrap"]),
         .library(name: "BottleneckEngine", targets: ["BottleneckEngine"]),
         .library(name: "BottleneckImages", targets: ["BottleneckImages"]),
         .library(name: "BottleneckDatasets", targets: ["BottleneckDatasets"]),
@@ -31,6 +32,9 @@ let package = Package(
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
         /// curl_easy_setopt is variadic, which Swift cannot call: this shim exposes typed setters.
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("curl")]),
+        /// Symbol-version shims so the static-stdlib `bootstrap` built on Debian 12 loads on Lambda's glibc 2.34
+        /// (provided.al2023); linked into `bootstrap` only. libstdc++ is named because the shim forwards to it.
+        .target(name: "CGlibcCompat", linkerSettings: [.linkedLibrary("stdc++")]),
 
         // MARK: - Libraries
         /// SHA-256 content fingerprints (model files, image bytes, cache keys).
@@ -61,10 +65,11 @@ let package = Package(
         .target(name: "BottleneckNetwork", dependencies: ["CCurlShim"]),
         /// The content-keyed feature cache: append-only vector shards on local disk or in S3.
         .target(name: "BottleneckCache", dependencies: ["BottleneckNetwork", "ContentHashing"]),
-        /// Dataset -> decode -> preprocess -> backbone -> cache, with every core busy.
+        /// Dataset (or S3 batch) -> decode -> preprocess -> backbone -> cache, with every core busy.
         .target(
             name: "BottleneckExtraction",
-            dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache"]
+            dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache",
+                           "BottleneckNetwork"]
         ),
         /// Heads trained on cached vectors (softmax regression, one hidden layer), optimizers, schedules.
         .target(name: "BottleneckTraining", dependencies: ["BottleneckEngine"]),
@@ -73,8 +78,14 @@ let package = Package(
         /// Pretrained backbones: reading their published weights and writing them as ONNX.
         .target(
             name: "BackboneZoo",
-            dependencies: ["ONNXSchema", "ContentHashing"]
+            dependencies: ["ONNXSchema", "ContentHashing", "BottleneckImages"]
         ),
+        /// The combined model: a backbone and a trained head in one ONNX file with a `scores` output and its provenance.
+        .target(name: "BottleneckExport", dependencies: ["ONNXSchema", "BottleneckTraining", "BottleneckImages"]),
+        /// Serving a combined model: image URLs fetched safely (SSRF policy, limits), bytes classified to top-k.
+        .target(name: "BottleneckServing", dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckNetwork"]),
+        /// The Lambda Runtime API client, the invocation loop, API Gateway / Function URL events, JSON log lines.
+        .target(name: "LambdaRuntime", dependencies: ["BottleneckNetwork"]),
 
         // MARK: - Executables
         .executableTarget(
@@ -82,9 +93,17 @@ let package = Package(
             dependencies: [
                 "BottleneckEngine", "BottleneckImages", "BottleneckDatasets", "BottleneckCache",
                 "BottleneckExtraction", "BottleneckTraining", "BottleneckEvaluation", "BackboneZoo", "ContentHashing",
+                "BottleneckExport", "BottleneckServing", "ONNXSchema",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
+        ),
+
+        /// The Lambda `bootstrap`: classify image URLs or bytes with a combined model, or extract S3 item batches.
+        .executableTarget(
+            name: "LambdaBootstrap",
+            dependencies: ["LambdaRuntime", "BottleneckServing", "BottleneckExtraction", "BottleneckCache",
+                           "BottleneckNetwork", "CGlibcCompat"]
         ),
 
         // MARK: - Tests
@@ -100,8 +119,19 @@ let package = Package(
         .testTarget(name: "BottleneckTrainingTests", dependencies: ["BottleneckTraining"]),
         .testTarget(name: "BottleneckEvaluationTests", dependencies: ["BottleneckEvaluation"]),
         .testTarget(name: "BackboneZooTests",
-                    dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing"]),
-        .testTarget(name: "BottleneckCLITests", dependencies: ["BottleneckCLI", "BottleneckImages"]),
+                    dependencies: ["BackboneZoo", "BottleneckEngine", "ONNXSchema", "ContentHashing", "BottleneckImages"]),
+        .testTarget(name: "BottleneckExportTests",
+                    dependencies: ["BottleneckExport", "BottleneckEngine", "BottleneckTraining", "BottleneckImages",
+                                   "ONNXSchema"]),
+        /// cfn-lint on the CloudFormation / SAM templates in configs/lambda.
+        .testTarget(name: "DeploymentTests"),
+        .testTarget(name: "LambdaRuntimeTests", dependencies: ["LambdaRuntime", "BottleneckNetwork"]),
+        .testTarget(name: "LambdaBootstrapTests",
+                    dependencies: ["LambdaBootstrap", "ONNXSchema", "BottleneckImages", "BottleneckNetwork"]),
+        .testTarget(name: "BottleneckServingTests",
+                    dependencies: ["BottleneckServing", "BottleneckNetwork", "BottleneckImages", "ONNXSchema"]),
+        .testTarget(name: "BottleneckCLITests",
+                    dependencies: ["BottleneckCLI", "BottleneckImages", "ONNXSchema", "BottleneckNetwork"]),
     ],
     swiftLanguageModes: [.v6]
 )
