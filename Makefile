@@ -47,7 +47,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv rie lambda build build-tests model fixtures demo test bench bench-images bench-extract bench-train clean distclean
+.PHONY: help deps venv rie lambda build build-tests model fixtures demo test bench bench-images bench-extract bench-train bench-lambda clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -93,6 +93,10 @@ LAMBDA_MODEL ?= models/fashion-mnist.onnx
 lambda: deps build
 	@[ -s "$(LAMBDA_MODEL)" ] || { echo "no $(LAMBDA_MODEL): write one with \`$(BIN) export --run runs/fashion-mnist --output $(LAMBDA_MODEL)\`" >&2; exit 1; }
 	$(BIN) package-lambda --model $(LAMBDA_MODEL) --output build/lambda.zip
+
+## bench-lambda: cold start, warm latency and peak RSS of build/lambda.zip under the Lambda emulator (make lambda first)
+bench-lambda: deps venv rie lambda
+	scripts/bench-lambda.sh build/lambda.zip $(SHARED)/reference/golden/images/chelsea.jpg
 
 # ---- Steps ------------------------------------------------------------------------------------------------------
 

@@ -112,10 +112,13 @@ final class ClassifyHandler: InvocationHandler {
     private static func result(
         url: String?, _ classification: Classification, fetchMs: Double?
     ) -> ClassificationResponse.Result {
-        ClassificationResponse.Result(url: url, top: classification.top, fetchMs: fetchMs,
-                                      decodeMs: classification.decodeSeconds * 1000,
-                                      inferenceMs: classification.inferenceSeconds * 1000)
+        ClassificationResponse.Result(url: url, top: classification.top, fetchMs: fetchMs.map(rounded),
+                                      decodeMs: rounded(classification.decodeSeconds * 1000),
+                                      inferenceMs: rounded(classification.inferenceSeconds * 1000))
     }
+
+    /// Timings to the microsecond: more digits are noise, and JSON would print all seventeen.
+    private static func rounded(_ milliseconds: Double) -> Double { (milliseconds * 1000).rounded() / 1000 }
 
     private static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()

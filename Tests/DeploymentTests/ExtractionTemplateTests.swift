@@ -1,61 +1,14 @@
 import Foundation
 import Testing
 
-/// Where the template and the venv's programs are.
-enum ExtractionTemplate {
-    /// This file is two folders below the repository root (symlinks resolved, for scratch packages).
-    static let repository = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let file = repository.appendingPathComponent("configs/lambda/extraction.yaml")
-    static let venv = repository.appendingPathComponent(".venv/bin")
-    /// Under CI (`make test` installs the venv) a missing cfn-lint must fail the tests, not skip them.
-    static var isAvailable: Bool {
-        FileManager.default.isExecutableFile(atPath: venv.appendingPathComponent("cfn-lint").path)
-            || ProcessInfo.processInfo.environment["CI"] == "true"
-    }
-}
-
 /// configs/lambda/extraction.yaml, the Step Functions Distributed Map that drives extraction over an S3 prefix,
 /// checked by cfn-lint (the project venv's, scripts/requirements.txt): CloudFormation schemas, IAM, and the state
 /// machine's ASL (E3601, validated because the state machine is a raw AWS::StepFunctions::StateMachine).
-@Suite("Extraction template (cfn-lint)", .enabled(if: ExtractionTemplate.isAvailable,
+@Suite("Extraction template (cfn-lint)", .enabled(if: TemplateFile.isAvailable,
                                                   "needs .venv/bin/cfn-lint (make venv)"))
 struct ExtractionTemplateTests {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    /// Runs a venv program; returns its exit status and its standard output and error, together.
-    func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = ExtractionTemplate.venv.appendingPathComponent(program)
-        process.arguments = arguments
-        // cfn-lint works offline; no AWS settings or proxies from the test's environment reach it.
-        process.environment = ProcessInfo.processInfo.environment.filter { name, _ in
-            !name.lowercased().hasSuffix("_proxy") && !name.hasPrefix("AWS_")
-        }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-
-    /// A copy of the template with `original` replaced by `replacement` (which must occur exactly once).
-    func mutatedCopy(replacing original: String, with replacement: String) throws -> URL {
-        let text = try String(contentsOf: ExtractionTemplate.file, encoding: .utf8)
-        guard text.components(separatedBy: original).count == 2 else {
-            throw Failure(description: "'\(original)' does not occur exactly once in \(ExtractionTemplate.file.path)")
-        }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("extraction-\(UUID().uuidString).yaml")
-        try text.replacingOccurrences(of: original, with: replacement).write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
     @Test func theTemplatePassesCfnLint() throws {
-        let (status, output) = try run("cfn-lint", [ExtractionTemplate.file.path])
+        let (status, output) = try TemplateFile.run("cfn-lint", [TemplateFile.extraction.file.path])
         #expect(status == 0, "cfn-lint: \(output)")
     }
 
@@ -67,9 +20,9 @@ struct ExtractionTemplateTests {
               ("ResultSelector:", "OutputSelector:"),
           ])
     func brokenStateMachinesFail(original: String, replacement: String) throws {
-        let copy = try mutatedCopy(replacing: original, with: replacement)
+        let copy = try TemplateFile.extraction.mutatedCopy(replacing: original, with: replacement)
         defer { try? FileManager.default.removeItem(at: copy) }
-        let (status, output) = try run("cfn-lint", [copy.path])
+        let (status, output) = try TemplateFile.run("cfn-lint", [copy.path])
         #expect(status != 0 && output.contains("E3601"), "cfn-lint accepted '\(replacement)': \(output)")
     }
 
@@ -103,7 +56,7 @@ struct ExtractionTemplateTests {
                 "variables": function["Environment"]["Variables"],
             }))
             """#
-        let (status, output) = try run("python", ["-c", script, ExtractionTemplate.file.path])
+        let (status, output) = try TemplateFile.run("python", ["-c", script, TemplateFile.extraction.file.path])
         try #require(status == 0, "reading the template failed: \(output)")
         struct Facts: Decodable {
             let type, reader, writer, runtime: String
