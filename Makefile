@@ -64,8 +64,8 @@ demo: deps venv build model
 	$(BIN) datasets prepare fashion-mnist --per-class $(DEMO_PER_CLASS)
 	$(BIN) run --config configs/fashion-mnist.yaml
 	$(BIN) export --run runs/fashion-mnist --output models/fashion-mnist.onnx
-	$(BIN) predict --model models/fashion-mnist.onnx --top 3 \
-	    $$(find datasets/fashion-mnist/test -name '*.png' | sort | awk 'NR % 250 == 1' | head -4)
+	find datasets/fashion-mnist/test -name '*.png' -print0 | sort -z | sed -z -n '1~250p' \
+	    | xargs -0 $(BIN) predict --model models/fashion-mnist.onnx --top 3
 
 ## test: generate the fixtures and the model, then run the whole test suite (swift test -c release)
 test: deps venv rie fixtures build-tests model
