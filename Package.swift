@@ -81,7 +81,8 @@ let package = Package(
             dependencies: ["ONNXSchema", "ContentHashing", "BottleneckImages"]
         ),
         /// The combined model: a backbone and a trained head in one ONNX file with a `scores` output and its provenance.
-        .target(name: "BottleneckExport", dependencies: ["ONNXSchema", "BottleneckTraining", "BottleneckImages"]),
+        .target(name: "BottleneckExport",
+                dependencies: ["ONNXSchema", "BottleneckEngine", "BottleneckTraining", "BottleneckImages"]),
         /// Serving a combined model: image URLs fetched safely (SSRF policy, limits), bytes classified to top-k.
         .target(name: "BottleneckServing", dependencies: ["BottleneckEngine", "BottleneckImages", "BottleneckNetwork"]),
         /// The Lambda Runtime API client, the invocation loop, API Gateway / Function URL events, JSON log lines.

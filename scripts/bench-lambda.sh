@@ -25,6 +25,12 @@ work=$(mktemp -d)
 server_pid=""
 rie_pid=""
 cleanup() {
+    status=$?
+    # curl -sf is silent: on failure the emulator's and bootstrap's output is the only clue.
+    if [ "$status" != 0 ] && [ -s "$work/rie.log" ]; then
+        echo "bench-lambda failed (exit $status); the emulator's log:" >&2
+        cat "$work/rie.log" >&2
+    fi
     [ -n "$rie_pid" ] && kill "$rie_pid" 2>/dev/null || true
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
     rm -rf "$work"

@@ -9,7 +9,7 @@ INPUTS.f32 holds N images as raw little-endian float32 in the model's input layo
   2. checks the contract: one input, one output named `scores` of shape [N, classes], and the `bottleneck.*`
      metadata (format combined/1, labels matching the class count, preprocessing and training JSON),
   3. runs onnxruntime on the inputs and compares with SCORES.f32: the largest absolute difference must not exceed
-     the tolerance, and every row must sum to 1 (softmax output).
+     the tolerance, every row must sum to 1 (softmax output), and no score may be NaN or infinite.
 It prints one JSON line with the figures and exits 1 on any failure, naming it.
 """
 import argparse
@@ -73,14 +73,18 @@ def main():
 
     session = onnxruntime.InferenceSession(args.model, providers=["CPUExecutionProvider"])
     theirs = session.run(["scores"], {inputs[0].name: batch})[0]
+    # NaN compares false with everything, so non-finite scores are refused before any comparison.
+    for name, scores in [("onnxruntime's", theirs), ("our engine's", ours)]:
+        if not np.all(np.isfinite(scores)):
+            fail(f"{name} scores contain {int(np.sum(~np.isfinite(scores)))} NaN or infinite values")
     difference = float(np.max(np.abs(theirs - ours)))
     row_sum_error = float(np.max(np.abs(theirs.sum(axis=1) - 1)))
     print(json.dumps({"images": int(batch.shape[0]), "classes": len(labels), "max_abs_diff": difference,
                       "max_row_sum_error": row_sum_error, "top1_agree": int(np.sum(theirs.argmax(1) == ours.argmax(1))),
                       "tolerance": args.tolerance}))
-    if row_sum_error > 1e-5:
+    if not row_sum_error <= 1e-5:
         fail(f"onnxruntime's scores rows do not sum to 1 (off by {row_sum_error}): the output is not a softmax")
-    if difference > args.tolerance:
+    if not difference <= args.tolerance:
         fail(f"onnxruntime and our engine differ by {difference} > {args.tolerance}")
 
 

@@ -26,8 +26,10 @@ struct ClassifyCommand: ParsableCommand {
         }
         let model = try InferenceModel(graph: declared, outputs: [outputName])
         let labels = Self.labels(model.metadata)
-        // A combined model (`bottleneck export`) already ends in Softmax; a backbone's classifier gives logits.
-        let givesProbabilities = model.metadata["bottleneck.format"]?.hasPrefix("combined/") == true
+        // A combined model's (`bottleneck export`) scores output already ends in Softmax; any other tensor, e.g.
+        // its head_logits or a backbone's classifier, gives logits.
+        let givesProbabilities = model.metadata[CombinedModelContract.formatKey] == CombinedModelContract.format
+            && outputName == CombinedModelContract.scoresOutput
         let session = InferenceSession(model: model, threads: modelOptions.threadCount)
         for path in inputs {
             let input = try InputFile(path: path, model: model)
@@ -47,7 +49,7 @@ struct ClassifyCommand: ParsableCommand {
 
     /// Class names from the `bottleneck.labels` metadata (a JSON array), if present.
     static func labels(_ metadata: [String: String]) -> [String] {
-        guard let json = metadata["bottleneck.labels"]?.data(using: .utf8),
+        guard let json = metadata[CombinedModelContract.labelsKey]?.data(using: .utf8),
             let labels = try? JSONDecoder().decode([String].self, from: json) else { return [] }
         return labels
     }

@@ -1,8 +1,9 @@
 import ArgumentParser
+import BottleneckCache
 import BottleneckEvaluation
 import BottleneckExport
 import BottleneckExtraction
-import BottleneckImages
+import BottleneckServing
 import BottleneckTraining
 import ContentHashing
 import Foundation
@@ -88,17 +89,21 @@ struct ExportCommand: ParsableCommand {
         let record = try RunRecord.read(from: folder)
         let head = try Head(contentsOf: folder.appendingPathComponent("head.json"))
         let backboneURL = URL(fileURLWithPath: record.backbone)
-        let backboneSHA256: String
-        do {
-            backboneSHA256 = try SHA256.hash(contentsOf: backboneURL).hexString
-        } catch {
-            throw CommandError("cannot read the run's backbone \(backboneURL.path): \(error.localizedDescription);"
-                + " restore it (the run needs the exact file it was trained with).")
+        guard FileManager.default.fileExists(atPath: backboneURL.path) else {
+            throw CommandError("the run's backbone \(backboneURL.path) is missing; restore it (the run needs the exact"
+                + " file it was trained with).")
         }
-        guard backboneSHA256 == record.backboneSHA256 else {
+
+        // The extractor loads the backbone once: its namespace holds the file's SHA-256, its preprocessor the spec.
+        let extractor = try FeatureExtractor(options: try record.extractionOptions(threads: threadCount))
+        let namespace = extractor.namespace
+        guard namespace.backboneFingerprint == record.backboneSHA256 else {
             throw CommandError("the backbone \(backboneURL.path) has changed since the run was trained (sha256"
-                + " \(backboneSHA256), the run's is \(record.backboneSHA256)): the head would sit on different"
-                + " features. Restore the original file, or extract and train again with this one.")
+                + " \(namespace.backboneFingerprint), the run's is \(record.backboneSHA256)): the head would sit on"
+                + " different features. Restore the original file, or extract and train again with this one.")
+        }
+        guard namespace.id == record.namespace else {
+            throw CommandError(Self.namespaceMismatch(record, namespace, runJSON: folder.appendingPathComponent("run.json")))
         }
         let backbone: Onnx_ModelProto
         do {
@@ -106,13 +111,8 @@ struct ExportCommand: ParsableCommand {
         } catch {
             throw CommandError("\(backboneURL.path) is not a readable ONNX model (\(error)).")
         }
-        guard let preprocessingJSON = backbone.metadataValue(forKey: PreprocessingSpec.metadataKey) else {
-            throw CommandError("the backbone \(backboneURL.path) has no '\(PreprocessingSpec.metadataKey)' metadata,"
-                + " so the combined model could not say how to prepare images; use a model from `backbone install`.")
-        }
 
         // The head's test metrics, on the cached vectors of the run's test split.
-        let extractor = try FeatureExtractor(options: try record.extractionOptions(threads: threadCount))
         guard head.classNames == extractor.dataset.labels else {
             throw CommandError("the head in \(folder.path) was trained on classes \(head.classNames), but the data"
                 + " now has \(extractor.dataset.labels); train again before exporting.")
@@ -130,8 +130,8 @@ struct ExportCommand: ParsableCommand {
             tensor: record.tensor, bestEpoch: record.bestEpoch, stoppedEarly: record.stoppedEarly,
             created: record.created)
         let metadata = try CombinedModelMetadata(
-            labels: head.classNames, preprocessing: try PreprocessingSpec(json: preprocessingJSON),
-            backboneSHA256: backboneSHA256, bottleneckTensor: record.tensor,
+            labels: head.classNames, preprocessing: extractor.preprocessor.spec,
+            backboneSHA256: namespace.backboneFingerprint, bottleneckTensor: record.tensor,
             trainingJSON: try CombinedModelMetadata.compactJSON(training),
             testMetricsJSON: try CombinedModelMetadata.compactJSON(try TestMetrics(evaluation)),
             toolVersion: "bottleneck \(BottleneckCommand.version)")
@@ -159,31 +159,78 @@ struct ExportCommand: ParsableCommand {
     }
 
     /// Scores up to `checkImages` test images (spread evenly over the split) with the written model, from their
-    /// files, and compares with the head's scores on the same images' cached vectors.
+    /// files, as serving does (`ImageClassifier`), and compares with the head's scores on the same images' cached
+    /// vectors. A NaN or infinite score on either side fails the check.
     private func selfCheck(_ url: URL, test: LabelledVectors, headScores: [Float], classCount: Int, threads: Int)
         throws
     {
-        let scorer = try CombinedModelScorer(modelAt: url, threads: threads)
+        let classifier: ImageClassifier
+        do {
+            classifier = try ImageClassifier(modelAt: url, threads: threads)
+        } catch {
+            throw CommandError("self-check failed: \(error.message) Removed \(url.path).")
+        }
         let count = min(checkImages, test.count)
         let rows = (0..<count).map { $0 * test.count / count }
         var maximum: Float = 0
         var agreeing = 0
         let start = Date()
         for row in rows {
-            let combined = try scorer.scores(ofImageAt: test.paths[row])
+            let path = test.paths[row]
+            let combined: [Float]
+            do {
+                combined = try classifier.probabilities(of: try Data(contentsOf: path))
+            } catch let error as ServingError {
+                throw CommandError("self-check failed on \(path.path): \(error.message) Removed \(url.path).")
+            } catch {
+                throw CommandError("self-check failed: cannot read \(path.path) (\(error.localizedDescription));"
+                    + " restore the test images, or export with --check-images 0. Removed \(url.path).")
+            }
             let expected = headScores[(row * classCount)..<((row + 1) * classCount)]
-            for (a, b) in zip(combined, expected) { maximum = max(maximum, abs(a - b)) }
+            for (a, b) in zip(combined, expected) {
+                // max() ignores NaN, so a NaN difference counts as infinite.
+                let difference = abs(a - b)
+                maximum = max(maximum, difference.isNaN ? .infinity : difference)
+            }
             if Self.argmax(combined) == Self.argmax(Array(expected)) { agreeing += 1 }
         }
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "self-check on %d test images (%.2f s): max |combined - head on cached vectors| = %.3g"
             + " (tolerance %.0e); top-1 agrees on %d/%d", count, seconds, Double(maximum), Double(Self.checkTolerance),
             agreeing, count))
+        guard maximum.isFinite else {
+            throw CommandError("self-check failed: the combined model or the head gives NaN or infinite scores;"
+                + " removed \(url.path). The head or the cached vectors are damaged: extract again with --verify,"
+                + " train again, then export.")
+        }
         guard maximum <= Self.checkTolerance else {
             throw CommandError("self-check failed: the combined model's scores differ from the head's by up to"
                 + " \(maximum) (tolerance \(Self.checkTolerance)); removed \(url.path). The cached vectors may come from"
                 + " other preprocessing or a damaged cache: extract again with --verify, then export.")
         }
+    }
+
+    /// Why the run's cache namespace differs from the one its backbone, tensor and dtype give now (the backbone's
+    /// fingerprint is checked before, so it is the dtype or the rules that derive the namespace).
+    private static func namespaceMismatch(_ record: RunRecord, _ namespace: CacheNamespace, runJSON: URL) -> String {
+        if record.dtype == nil {
+            let recordedDType = VectorDType.allCases.first { dtype in
+                let candidate = try? CacheNamespace(
+                    backboneFingerprint: namespace.backboneFingerprint, preprocessingJSON: namespace.preprocessing,
+                    tensorName: namespace.tensorName, dtype: dtype, dimension: namespace.dimension)
+                return candidate?.id == record.namespace
+            }
+            if let recordedDType {
+                return "the run was trained on \(recordedDType.rawValue) vectors (cache namespace \(record.namespace)),"
+                    + " but \(runJSON.path) predates recording the dtype, so export looked for"
+                    + " \(namespace.dtype.rawValue) vectors (namespace \(namespace.id)). Add"
+                    + " \"dtype\": \"\(recordedDType.rawValue)\" to \(runJSON.path), or train again, then export."
+            }
+        }
+        return "the run's vectors are in cache namespace \(record.namespace), but its backbone, tensor"
+            + " '\(namespace.tensorName)' and \(namespace.dtype.rawValue) vectors give namespace \(namespace.id) now (the"
+            + " backbone's preprocessing metadata or the namespace rules changed since training). Extract and train"
+            + " again with this version, then export."
     }
 
     /// The index of the largest value (the first of equal ones).

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The package is checked before it is written: no file may need a symbol version newer than provided.al2023 has
 /// (`LambdaCompatibility`), and the zip must fit Lambda's limits
-/// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+/// (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). A package that fails a check leaves
+/// `output` as it was, so a previous good zip survives.
 struct LambdaPackager {
     /// Lambda's limit for a zip uploaded directly (console, `aws lambda create-function --zip-file`): 50 MiB.
     static let directUploadLimit = 50 << 20
@@ -62,8 +63,8 @@ struct LambdaPackager {
 
         let strippedBootstrap = staging.appendingPathComponent("bootstrap")
         try Self.run("strip", ["--strip-all", "-o", strippedBootstrap.path, bootstrap.path])
-        let needed = LambdaCompatibility.neededLibraries(
-            objdumpPrivateHeaders: try Self.run("objdump", ["-p", strippedBootstrap.path]))
+        let bootstrapHeaders = try Self.run("objdump", ["-p", strippedBootstrap.path])
+        let needed = LambdaCompatibility.neededLibraries(objdumpPrivateHeaders: bootstrapHeaders)
         if let swiftRuntime = needed.first(where: {
             $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") || $0.hasPrefix("lib_Foundation")
         }) {
@@ -79,8 +80,9 @@ struct LambdaPackager {
                 throw CommandError("\(bootstrap.path) needs \(soname), which ldd cannot find: install the package "
                     + "that provides it (apt-file search \(soname)) and run package-lambda again")
             }
-            // Data(contentsOf:) reads through symlinks: the zip holds the library itself under its soname.
-            try Data(contentsOf: URL(fileURLWithPath: path)).write(to: libraryFolder.appendingPathComponent(soname))
+            // ldd names the soname's symlink: the zip holds the library it points to, under the soname.
+            try FileManager.default.copyItem(at: URL(fileURLWithPath: path).resolvingSymlinksInPath(),
+                                             to: libraryFolder.appendingPathComponent(soname))
             files.append("lib/\(soname)")
         }
         try FileManager.default.copyItem(at: model.resolvingSymlinksInPath(),
@@ -90,8 +92,8 @@ struct LambdaPackager {
         var violations: [LambdaCompatibility.Violation] = []
         for file in files {
             let path = staging.appendingPathComponent(file).path
-            let required = LambdaCompatibility.requiredVersions(
-                objdumpPrivateHeaders: try Self.run("objdump", ["-p", path]))
+            let headers = try file == "bootstrap" ? bootstrapHeaders : Self.run("objdump", ["-p", path])
+            let required = LambdaCompatibility.requiredVersions(objdumpPrivateHeaders: headers)
             versions.formUnion(required)
             let tooNew = required.filter(LambdaCompatibility.isTooNew).sorted()
             if tooNew.isEmpty { continue }
@@ -113,20 +115,22 @@ struct LambdaPackager {
         files.append("model.onnx")
         let sizes = try files.map { ($0, try Self.size(of: staging.appendingPathComponent($0))) }
 
-        let zip = try writeZip(of: files, in: staging)
+        let partial = try writePartialZip(of: files, in: staging)
+        defer { try? FileManager.default.removeItem(at: partial) }
         let package = Package(
-            zip: output, zipBytes: zip, files: sizes,
+            zip: output, zipBytes: try Self.size(of: partial), files: sizes,
             newestGLIBC: LambdaCompatibility.newest(of: "GLIBC", in: versions) ?? "none",
             newestGLIBCXX: LambdaCompatibility.newest(of: "GLIBCXX", in: versions),
             buildSeconds: buildSeconds, modelIsCombined: modelIsCombined)
         try checkLimits(package)
+        try replaceOutput(with: partial)
         return package
     }
 
     /// Reads the model as the bootstrap will; returns whether it is a combined model (`bottleneck export`).
     private func checkModel() throws -> Bool {
         let graph = try ONNXImporter.importModel(at: model)
-        return graph.metadata["bottleneck.format"] == "combined/1"
+        return graph.metadata[CombinedModelContract.formatKey] == CombinedModelContract.format
     }
 
     /// `swift build -c release --product bootstrap --static-swift-stdlib` with OpenBLAS linked in statically,
@@ -168,17 +172,28 @@ struct LambdaPackager {
         return URL(fileURLWithPath: binPath).appendingPathComponent("bootstrap")
     }
 
-    /// `zip -9` of the staged files into `output` (through a temporary name, so a failure leaves no partial zip).
-    /// Returns the zip's size.
-    private func writeZip(of files: [String], in staging: URL) throws -> Int {
+    /// `zip -9` of the staged files into a temporary file next to `output`, which the caller checks and then
+    /// renames over `output` (or removes), so that neither a failure nor a failed check touches `output`.
+    private func writePartialZip(of files: [String], in staging: URL) throws -> URL {
         let folder = output.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let partial = folder.appendingPathComponent(".\(output.lastPathComponent).\(UUID()).partial.zip")
-        defer { try? FileManager.default.removeItem(at: partial) }
-        try Self.run("zip", ["-9", "-q", "-X", partial.path] + files, in: staging)
-        _ = try? FileManager.default.removeItem(at: output)
-        try FileManager.default.moveItem(at: partial, to: output)
-        return try Self.size(of: output)
+        do {
+            try Self.run("zip", ["-9", "-q", "-X", partial.path] + files, in: staging)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
+        }
+        return partial
+    }
+
+    /// Puts the checked zip in place of `output` in one step (rename(2)): readers see the old zip or the new one.
+    private func replaceOutput(with partial: URL) throws {
+        guard rename(partial.path, output.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CommandError("cannot move the new zip to \(output.path): \(reason); check that it is not a "
+                + "folder and that its folder is writable")
+        }
     }
 
     private func checkLimits(_ package: Package) throws {
@@ -192,8 +207,7 @@ struct LambdaPackager {
         } else {
             return
         }
-        try? FileManager.default.removeItem(at: output)
-        throw CommandError("\(output.path) not written: \(problem)")
+        throw CommandError("\(output.path) not written (left as it was): \(problem)")
     }
 
     static func mebibytes(_ bytes: Int) -> String {

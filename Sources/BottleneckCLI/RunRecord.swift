@@ -14,6 +14,8 @@ struct RunRecord: Codable {
     var cache: String
     var split: String
     var namespace: String
+    /// How the cached vectors are stored; nil in run.json files written before it was recorded (float32 then).
+    var dtype: VectorDType?
     /// SHA-256 of the backbone file.
     var backboneSHA256: String
     /// SHA-256 over the sorted `sha256 label split` lines of every usable image: changes with any image, label or split.
@@ -31,6 +33,7 @@ struct RunRecord: Codable {
         cache = options.cache.description
         split = options.split.description
         namespace = extractor.namespace.id
+        dtype = extractor.namespace.dtype
         backboneSHA256 = extractor.namespace.backboneFingerprint
         let lines = extractor.dataset.items.map { "\($0.contentHash) \($0.label) \($0.split.rawValue)" }.sorted()
         dataSHA256 = SHA256.hash(Data(lines.joined(separator: "\n").utf8)).hexString
@@ -59,6 +62,6 @@ struct RunRecord: Codable {
     func extractionOptions(threads: Int) throws -> ExtractionOptions {
         ExtractionOptions(data: URL(fileURLWithPath: data), model: URL(fileURLWithPath: backbone), tensor: tensor,
                           cache: try CacheLocation(parsing: cache), threads: threads,
-                          split: try SplitPolicy(parsing: split))
+                          split: try SplitPolicy(parsing: split), dtype: dtype ?? .float32)
     }
 }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import BottleneckDatasets
 import BottleneckEvaluation
+import BottleneckExport
 import BottleneckExtraction
-import BottleneckImages
+import BottleneckServing
 import Foundation
 
 /// `bottleneck train`: a head on the cached vectors only (run `extract` first).
@@ -80,20 +81,27 @@ struct EvaluateCommand: ParsableCommand {
     /// `bottleneck.training` (the one the head was trained with), or else the default 80/10/10: the same images
     /// are held out as in training.
     private func evaluateCombinedModel(at url: URL, data: URL) throws {
-        let scorer = try CombinedModelScorer(modelAt: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let classifier: ImageClassifier
+        do {
+            classifier = try ImageClassifier(modelAt: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            throw CommandError(error.message)
+        }
         struct RecordedSplit: Decodable { var split: String? }
-        let recorded = try? JSONDecoder().decode(RecordedSplit.self, from: Data(scorer.metadata.trainingJSON.utf8))
+        let recorded = classifier.metadata[CombinedModelMetadata.trainingKey].flatMap {
+            try? JSONDecoder().decode(RecordedSplit.self, from: Data($0.utf8))
+        }
         let policy = try recorded?.split.map { try SplitPolicy(parsing: $0) } ?? .default
         let dataset = try Dataset.open(data, options: ScanOptions(split: policy))
         let items = split == "all" ? dataset.items : dataset.items(in: .test)
         guard !items.isEmpty else {
             throw CommandError("\(data.path) has no \(split == "all" ? "" : "test ")images to evaluate on.")
         }
-        let classIndex = Dictionary(uniqueKeysWithValues: scorer.metadata.labels.enumerated().map { ($1, $0) })
+        let classIndex = Dictionary(uniqueKeysWithValues: classifier.labels.enumerated().map { ($1, $0) })
         let unknown = Set(items.map(\.label)).subtracting(classIndex.keys).sorted()
         guard unknown.isEmpty else {
             throw CommandError("the data has classes the model was not trained on: \(unknown.joined(separator: ", "));"
-                + " the model knows \(scorer.metadata.labels.joined(separator: ", ")). Evaluate on data with those"
+                + " the model knows \(classifier.labels.joined(separator: ", ")). Evaluate on data with those"
                 + " folder names.")
         }
         var scores: [Float] = []
@@ -103,12 +111,17 @@ struct EvaluateCommand: ParsableCommand {
         let bar = ProgressBar(label: "evaluate")
         let start = Date()
         for (index, item) in items.enumerated() {
+            let shownPath = dataset.displayPath(of: item.path)
             do {
-                scores += try scorer.scores(ofImageAt: item.path)
+                scores += try classifier.probabilities(of: try Data(contentsOf: item.path))
                 labels.append(classIndex[item.label]!)
-                identifiers.append(dataset.displayPath(of: item.path))
-            } catch let error as ImageError {
-                skipped.append(error.description)
+                identifiers.append(shownPath)
+            } catch let error as ServingError where error.kind != .invalidModel {
+                skipped.append("\(shownPath): \(error.message)")
+            } catch let error as ServingError {
+                throw CommandError(error.message)
+            } catch {
+                skipped.append("\(shownPath): cannot read it (\(error.localizedDescription))")
             }
             bar.update(done: index + 1, total: items.count)
         }
@@ -116,7 +129,7 @@ struct EvaluateCommand: ParsableCommand {
         guard !labels.isEmpty else {
             throw CommandError("none of the \(items.count) images could be decoded, e.g. \(skipped[0]).")
         }
-        let evaluation = try Evaluation(scores: scores, labels: labels, classNames: scorer.metadata.labels,
+        let evaluation = try Evaluation(scores: scores, labels: labels, classNames: classifier.labels,
                                         identifiers: identifiers)
         print(String(format: "evaluation of %@ on %d %@images of %@ (%.1f images/s)", url.lastPathComponent,
                      labels.count, split == "all" ? "" : "test ", data.path,

@@ -1,3 +1,4 @@
+import BottleneckEngine
 import BottleneckTraining
 import Foundation
 import ONNXSchema
@@ -22,7 +23,7 @@ import ONNXSchema
 /// The head's new tensors are named `head_*`, with a numeric suffix if the backbone already uses a name.
 public struct CombinedModelBuilder: Sendable {
     /// The name of the combined model's only output.
-    public static let scoresName = "scores"
+    public static let scoresName = CombinedModelContract.scoresOutput
 
     public let backbone: Onnx_ModelProto
     public let bottleneckTensor: String
@@ -116,9 +117,9 @@ public struct CombinedModelBuilder: Sendable {
 
         var features = bottleneckTensor
         if declared?.count != 2 {
-            features = graph.addNode(Onnx_NodeProto(opType: "Flatten", inputs: [features],
-                                                    outputs: [fresh("head_flatten")], name: fresh("head_flatten"),
-                                                    attributes: ["axis": .int(1)]))
+            let flatten = fresh("head_flatten")
+            features = graph.addNode(Onnx_NodeProto(opType: "Flatten", inputs: [features], outputs: [flatten],
+                                                    name: flatten, attributes: ["axis": .int(1)]))
         }
         let layers = head.foldedStandardisation().layers
         for (index, layer) in layers.enumerated() {

@@ -1,7 +1,9 @@
+import BottleneckEngine
 import BottleneckImages
 import Foundation
 
-/// The `metadata_props` of a combined model (backbone + head in one ONNX file), format `combined/1`:
+/// The `metadata_props` of a combined model (backbone + head in one ONNX file), format `combined/1` (the keys
+/// serving reads too are `CombinedModelContract`'s):
 ///
 /// | key | value |
 /// |---|---|
@@ -14,8 +16,8 @@ import Foundation
 /// | `bottleneck.test_metrics` | JSON object: the head's metrics on the test split |
 /// | `bottleneck.tool_version` | the version of the tool that wrote the file |
 public struct CombinedModelMetadata: Sendable, Equatable {
-    public static let formatKey = "bottleneck.format"
-    public static let labelsKey = "bottleneck.labels"
+    public static let formatKey = CombinedModelContract.formatKey
+    public static let labelsKey = CombinedModelContract.labelsKey
     public static let preprocessingKey = PreprocessingSpec.metadataKey
     public static let backboneSHA256Key = "bottleneck.backbone_sha256"
     public static let bottleneckTensorKey = "bottleneck.bottleneck_tensor"
@@ -23,7 +25,7 @@ public struct CombinedModelMetadata: Sendable, Equatable {
     public static let testMetricsKey = "bottleneck.test_metrics"
     public static let toolVersionKey = "bottleneck.tool_version"
     /// The value of `bottleneck.format` this version writes and reads.
-    public static let format = "combined/1"
+    public static let format = CombinedModelContract.format
 
     /// Class names, indexed by `scores` column.
     public var labels: [String]

@@ -4,8 +4,8 @@ import Foundation
 /// fit to print as is.
 public struct ExportError: Error, Sendable, Equatable, CustomStringConvertible, LocalizedError {
     public enum Code: String, Sendable {
-        /// The backbone graph cannot carry the head: no single image input, no such bottleneck tensor, a size that
-        /// differs from the head's, a tensor name the head would reuse, or missing preprocessing metadata.
+        /// The backbone graph cannot carry the head: no single image input, an opset below 7, no such bottleneck
+        /// tensor, a size that differs from the head's, or a `scores` tensor of its own before the bottleneck.
         case incompatibleBackbone
         /// A metadata value that must be JSON is not.
         case invalidMetadata

@@ -225,14 +225,7 @@ final class CurlEasy {
 
     /// "METHOD URL" for messages, without any user:password@ part of the URL.
     private static func target(of request: HTTPRequest) -> String {
-        var url = request.url
-        if let schemeEnd = url.range(of: "://") {
-            let authorityEnd = url[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) }) ?? url.endIndex
-            if let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
-                url.replaceSubrange(schemeEnd.upperBound...at, with: "")
-            }
-        }
-        return "\(request.method.rawValue) \(url)"
+        "\(request.method.rawValue) \(HTTPRequest.redacted(request.url))"
     }
 
     private static func text(of code: CURLcode) -> String {

@@ -25,7 +25,7 @@ extension HTTPClient {
         /// The User-Agent header. Default "bottleneck".
         public var userAgent: String
         /// The PEM file of certificate authorities that https servers are verified against; nil leaves the choice
-        /// to libcurl (its build-time path). Default: `defaultCertificateAuthorityBundle()`.
+        /// to libcurl (its build-time path). Default: `processCertificateAuthorityBundle`.
         public var certificateAuthorityBundle: String?
 
         /// Creates a configuration; timeouts must be positive and counts non-negative (programmer error).
@@ -33,7 +33,7 @@ extension HTTPClient {
             connectTimeout: Duration = .seconds(10), totalTimeout: Duration = .seconds(60),
             maxResponseBodySize: Int = 256 << 20, maxRedirects: Int = 0, addressFilter: AddressFilter? = nil,
             userAgent: String = "bottleneck",
-            certificateAuthorityBundle: String? = Configuration.defaultCertificateAuthorityBundle()
+            certificateAuthorityBundle: String? = Configuration.processCertificateAuthorityBundle
         ) {
             precondition(connectTimeout > .zero && totalTimeout > .zero, "HTTP timeouts must be positive")
             precondition(maxResponseBodySize >= 0 && maxRedirects >= 0, "HTTP limits must not be negative")
@@ -57,6 +57,10 @@ extension HTTPClient {
             "/etc/pki/tls/cacert.pem",  // OpenELEC
             "/etc/ssl/cert.pem",  // Alpine, macOS
         ]
+
+        /// `defaultCertificateAuthorityBundle()` of this process, worked out once, at its first use: a change of
+        /// the environment or of the bundle files after that is not seen.
+        public static let processCertificateAuthorityBundle = defaultCertificateAuthorityBundle()
 
         /// The CA bundle to use: `$SSL_CERT_FILE` or else `$CURL_CA_BUNDLE` when set (non-empty), else the first
         /// of `knownCertificateAuthorityBundles` that exists, else nil (libcurl's own default).

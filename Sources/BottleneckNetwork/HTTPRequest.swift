@@ -47,4 +47,15 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.signing = signing
     }
+
+    /// `url` without any `user:password@` part, for messages and logs; other text is returned unchanged.
+    public static func redacted(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        var text = url
+        let authorityEnd = text[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) }) ?? text.endIndex
+        if let at = text[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
+            text.replaceSubrange(schemeEnd.upperBound...at, with: "")
+        }
+        return text
+    }
 }

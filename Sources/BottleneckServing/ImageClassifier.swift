@@ -3,26 +3,19 @@ import BottleneckImages
 import Foundation
 
 /// Classifies image bytes with a combined model, as `bottleneck export` writes it: an ONNX graph from the image
-/// input to a softmax output named `scores` (`[N, classes]`), with the class names in the metadata entry
-/// `bottleneck.labels` (a JSON array, in output order) and the image preparation in `bottleneck.preprocessing`.
+/// input to a softmax output named `scores` (`[N, classes]`), with the format `combined/1` in the metadata entry
+/// `bottleneck.format`, the class names in `bottleneck.labels` (a JSON array, in output order) and the image
+/// preparation in `bottleneck.preprocessing` (the names are `CombinedModelContract`'s).
 ///
 /// Loading checks all of that and runs the model once on a blank image, so a model that cannot serve fails at
 /// load rather than on the first request, and the first request finds its buffers ready.
 ///
-/// Not thread-safe: one `classify(_:top:)` call at a time (the underlying session reuses its buffers).
+/// Not thread-safe: one `classify(_:top:)` or `probabilities(of:)` call at a time (the underlying session reuses
+/// its buffers).
 ///
 ///     let classifier = try ImageClassifier(modelAt: URL(fileURLWithPath: "model.onnx"), threads: 2)
 ///     let result = try classifier.classify(bytes, top: 3)   // result.top[0].label, .score
-public final class ImageClassifier: @unchecked Sendable {
-    /// The name of the combined model's output.
-    public static let scoresOutput = "scores"
-    /// The metadata key holding the class names.
-    public static let labelsKey = "bottleneck.labels"
-    /// The metadata key holding the combined-model format version, when present.
-    public static let formatKey = "bottleneck.format"
-    /// The combined-model format this class reads.
-    public static let supportedFormat = "combined/1"
-
+public final class ImageClassifier {
     /// The class names, in output order.
     public let labels: [String]
     /// The model's metadata_props (labels, preprocessing, training, test metrics, tool version, ...).
@@ -36,6 +29,8 @@ public final class ImageClassifier: @unchecked Sendable {
     private let inputShape: [Int]
     private let inputLayout: InferenceSession.InputLayout
 
+    private typealias Contract = CombinedModelContract
+
     /// Loads and checks a combined model.
     /// - Parameters:
     ///   - url: the `.onnx` file.
@@ -43,31 +38,35 @@ public final class ImageClassifier: @unchecked Sendable {
     ///   - pixelLimit: the largest `width * height` decoded; larger images fail with `.tooLarge` before any
     ///     pixel memory is allocated. Default 50 MP.
     /// - Throws: `ServingError(.invalidModel)` saying what is wrong: unreadable or not ONNX, no `scores` output,
-    ///   missing or malformed labels or preprocessing, an unsupported format, or scores that do not match the
-    ///   labels.
+    ///   a missing or unsupported format, missing or malformed labels or preprocessing, or scores that do not match
+    ///   the labels.
     public init(modelAt url: URL, threads: Int, pixelLimit: Int = 50_000_000) throws(ServingError) {
         precondition(threads >= 1, "threads must be at least 1, got \(threads)")
         let model: InferenceModel
         do {
-            model = try InferenceModel(contentsOf: url, outputs: [Self.scoresOutput])
+            model = try InferenceModel(contentsOf: url, outputs: [Contract.scoresOutput])
         } catch let error as EngineError where error.code == .unknownTensor {
-            throw Self.invalid(url, "it has no '\(Self.scoresOutput)' output, so it is not a combined model (a "
+            throw Self.invalid(url, "it has no '\(Contract.scoresOutput)' output, so it is not a combined model (a "
                 + "backbone, perhaps). Write one with `bottleneck export --run RUN --output model.onnx`")
         } catch {
             throw Self.invalid(url, "\(error)")
         }
         metadata = model.metadata
-        if let format = metadata[Self.formatKey], format != Self.supportedFormat {
-            throw Self.invalid(url, "its \(Self.formatKey) is '\(format)', and this version reads "
-                + "'\(Self.supportedFormat)'. Export the model again with this version of bottleneck")
+        guard let format = metadata[Contract.formatKey] else {
+            throw Self.invalid(url, "it has no '\(Contract.formatKey)' metadata, so it is not a combined model "
+                + "written by `bottleneck export`. Write one with `bottleneck export --run RUN --output model.onnx`")
         }
-        guard let labelsJSON = metadata[Self.labelsKey] else {
-            throw Self.invalid(url, "it has no '\(Self.labelsKey)' metadata naming its classes; is it a backbone "
+        guard format == Contract.format else {
+            throw Self.invalid(url, "its \(Contract.formatKey) is '\(format)', and this version reads "
+                + "'\(Contract.format)'. Export the model again with this version of bottleneck")
+        }
+        guard let labelsJSON = metadata[Contract.labelsKey] else {
+            throw Self.invalid(url, "it has no '\(Contract.labelsKey)' metadata naming its classes; is it a backbone "
                 + "rather than a combined model? Write one with `bottleneck export`")
         }
         guard let labels = try? JSONDecoder().decode([String].self, from: Data(labelsJSON.utf8)), !labels.isEmpty
         else {
-            throw Self.invalid(url, "its '\(Self.labelsKey)' metadata is not a non-empty JSON array of strings")
+            throw Self.invalid(url, "its '\(Contract.labelsKey)' metadata is not a non-empty JSON array of strings")
         }
         self.labels = labels
         guard let preprocessingJSON = metadata[PreprocessingSpec.metadataKey] else {
@@ -100,8 +99,8 @@ public final class ImageClassifier: @unchecked Sendable {
             throw Self.invalid(url, "it cannot run on a \(size)x\(size) image as its preprocessing says: \(error)")
         }
         guard scores.count == labels.count else {
-            throw Self.invalid(url, "its '\(Self.scoresOutput)' output has \(scores.count) values per image but "
-                + "'\(Self.labelsKey)' names \(labels.count) classes. Export the model again")
+            throw Self.invalid(url, "its '\(Contract.scoresOutput)' output has \(scores.count) values per image but "
+                + "'\(Contract.labelsKey)' names \(labels.count) classes. Export the model again")
         }
     }
 
@@ -115,23 +114,9 @@ public final class ImageClassifier: @unchecked Sendable {
     public func classify(_ imageBytes: Data, top: Int) throws(ServingError) -> Classification {
         precondition(top >= 1, "top must be at least 1, got \(top)")
         let start = ContinuousClock.now
-        let image: RGBImage
-        do {
-            image = try decoder.decode(imageBytes, source: "the image",
-                                       minimumShorterSide: preprocessing.resizeShorterSide)
-        } catch {
-            throw ServingError(error.code == .tooLarge ? .tooLarge : .notAnImage,
-                               error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
-        }
-        let input = preprocessor.prepare(image)
+        let input = try prepare(imageBytes)
         let prepared = ContinuousClock.now
-        let scores: [Float]
-        do {
-            scores = try run(input)
-        } catch {
-            throw ServingError(.invalidModel, "the model failed to run on the image: \(error). Check the model "
-                + "with `bottleneck inspect`.")
-        }
+        let scores = try scores(of: input)
         let finished = ContinuousClock.now
         let ranked = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
         return Classification(
@@ -140,11 +125,43 @@ public final class ImageClassifier: @unchecked Sendable {
             inferenceSeconds: Self.seconds(finished - prepared))
     }
 
+    /// Decodes and prepares one image and returns the probability of every class.
+    /// - Parameter imageBytes: a whole JPEG or PNG file.
+    /// - Returns: one probability per class, in `labels` order.
+    /// - Throws: `ServingError` of kind `.notAnImage` (not JPEG or PNG, or damaged), `.tooLarge` (more pixels
+    ///   than the pixel limit) or `.invalidModel` (the model failed to run).
+    public func probabilities(of imageBytes: Data) throws(ServingError) -> [Float] {
+        try scores(of: try prepare(imageBytes))
+    }
+
+    /// The model input of one image: decoded and prepared as `preprocessing` says (NHWC floats).
+    private func prepare(_ imageBytes: Data) throws(ServingError) -> [Float] {
+        let image: RGBImage
+        do {
+            image = try decoder.decode(imageBytes, source: "the image",
+                                       minimumShorterSide: preprocessing.resizeShorterSide)
+        } catch {
+            throw ServingError(error.code == .tooLarge ? .tooLarge : .notAnImage,
+                               error.reason.prefix(1).uppercased() + error.reason.dropFirst() + ".")
+        }
+        return preprocessor.prepare(image)
+    }
+
+    /// The scores of one prepared image, as a serving error when the model fails.
+    private func scores(of input: [Float]) throws(ServingError) -> [Float] {
+        do {
+            return try run(input)
+        } catch {
+            throw ServingError(.invalidModel, "the model failed to run on the image: \(error). Check the model "
+                + "with `bottleneck inspect`.")
+        }
+    }
+
     /// The scores of one prepared image (NHWC floats).
     private func run(_ input: [Float]) throws -> [Float] {
         let outputs = try session.run(input, shape: inputShape, layout: inputLayout)
-        guard let scores = outputs[Self.scoresOutput] else {
-            preconditionFailure("the session was built to compute '\(Self.scoresOutput)'")
+        guard let scores = outputs[Contract.scoresOutput] else {
+            preconditionFailure("the session was built to compute '\(Contract.scoresOutput)'")
         }
         return scores.values
     }

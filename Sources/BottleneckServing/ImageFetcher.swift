@@ -42,7 +42,7 @@ public final class ImageFetcher: Sendable {
     ///   too many redirects), `.refusedAddress`, `.timedOut`, `.tooLarge`, `.httpStatus` (a non-2xx final
     ///   status, in `upstreamStatus`), `.notAnImage` or `.unreachable`.
     public func fetch(_ url: String) throws(ServingError) -> Data {
-        let shown = Self.redacted(url)
+        let shown = HTTPRequest.redacted(url)
         try Self.validate(url, shown: shown)
         let response: HTTPResponse
         do {
@@ -93,12 +93,26 @@ public final class ImageFetcher: Sendable {
         }
     }
 
+    /// Which addresses `addresses` lets through, as a sentence for the refusal message.
+    private static func allowedAddresses(_ addresses: AddressPolicy) -> String {
+        let refused = "private, link-local (169.254.169.254 included), multicast and reserved ones are refused."
+        switch addresses {
+        case .publicOnly:
+            return "Only public addresses are fetched: loopback, " + refused
+        case .allowingLoopback:
+            return "Only public and loopback addresses are fetched: " + refused
+        default:
+            let allowed = AddressPolicy.Category.allCases.filter { addresses.allowedCategories.contains($0) }
+            return "This fetcher's address policy allows only these kinds of address: "
+                + (allowed.isEmpty ? "none" : allowed.map(\.rawValue).joined(separator: ", ")) + "."
+        }
+    }
+
     /// The `ServingError` for a transfer that produced no response.
     private func failure(_ error: NetworkError, url: String) -> ServingError {
         switch error.code {
         case .addressDenied:
-            return ServingError(.refusedAddress, error.message + " Only public addresses are fetched: loopback, "
-                + "private, link-local (169.254.169.254 included), multicast and reserved ones are refused.")
+            return ServingError(.refusedAddress, error.message + " " + Self.allowedAddresses(policy.addresses))
         case .timedOut:
             return ServingError(.timedOut, "fetching \(url) timed out: the limits are \(policy.connectTimeout) to "
                 + "connect and \(policy.totalTimeout) in total. Try again, or use a faster image host.")
@@ -116,16 +130,5 @@ public final class ImageFetcher: Sendable {
         default:
             return ServingError(.unreachable, "cannot fetch \(url): \(error.message)")
         }
-    }
-
-    /// `url` without any `user:password@` part, for messages.
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        var text = url
-        let authorityEnd = text[schemeEnd.upperBound...].firstIndex(where: { "/?#".contains($0) }) ?? text.endIndex
-        if let at = text[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") {
-            text.replaceSubrange(schemeEnd.upperBound...at, with: "")
-        }
-        return text
     }
 }

@@ -2,7 +2,8 @@
 ///
 /// `message` is a complete sentence for a person: what went wrong and what to do next. Programs branch on `kind`
 /// (the Lambda handler maps it to an HTTP status: `invalidURL`, `refusedAddress` and `notAnImage` are the caller's
-/// mistakes, `tooLarge` too, `timedOut`, `httpStatus` and `unreachable` are the image server's).
+/// mistakes (400), `tooLarge` an image the caller pointed to that is over a limit (422: 413 is kept for a request
+/// body over its own limit), `timedOut`, `httpStatus` and `unreachable` are the image server's).
 public struct ServingError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure.
     public enum Kind: String, Sendable, Codable {

@@ -6,10 +6,11 @@ import LambdaRuntime
 /// model, answered with the top classes.
 ///
 /// HTTP callers (API Gateway, Function URLs) always get a response document: 200, or the status of the failure
-/// (`ServingError.Kind.httpStatus`; 400 for a malformed request, 413 for an oversized one) with an `ErrorResponse`
-/// body. Direct callers get the JSON on success, and an invocation error of type `Classify.<kind>` otherwise, so
-/// that SDKs and Step Functions see a function error. In a `urls` request each image fails on its own: the answer
-/// is 200 with an error in that image's result.
+/// (400 for a malformed request, 413 for an image in the request over its limit, else
+/// `ServingError.Kind.httpStatus`) with an `ErrorResponse` body. Direct callers get the JSON on success, and an
+/// invocation error of type `Classify.<kind>` otherwise, so that SDKs and Step Functions see a function error. A
+/// `url` request fails with its image; in a `urls` request, even of one URL, each image fails on its own: the
+/// answer is 200 with an error in that image's result.
 final class ClassifyHandler: InvocationHandler {
     private let classifier: ImageClassifier
     private let fetcher: ImageFetcher
@@ -56,11 +57,11 @@ final class ClassifyHandler: InvocationHandler {
         case .bytes(let bytes):
             let classification = try classifier.classify(bytes, top: top)
             results.append(Self.result(url: nil, classification, fetchMs: nil))
-        case .urls(let urls) where urls.count == 1:
+        case .url(let url):
             let start = ContinuousClock.now
-            let bytes = try fetcher.fetch(urls[0])
-            fetchMs = Self.milliseconds(since: start)
-            results.append(Self.result(url: urls[0], try classifier.classify(bytes, top: top), fetchMs: fetchMs))
+            let bytes = try fetcher.fetch(url)
+            fetchMs = Milliseconds.since(start)
+            results.append(Self.result(url: url, try classifier.classify(bytes, top: top), fetchMs: fetchMs))
         case .urls(let urls):
             for url in urls {
                 // A download that could outlast the invocation is not started: the others' results still return.
@@ -74,7 +75,7 @@ final class ClassifyHandler: InvocationHandler {
                 let start = ContinuousClock.now
                 do {
                     let bytes = try fetcher.fetch(url)
-                    let elapsed = Self.milliseconds(since: start)
+                    let elapsed = Milliseconds.since(start)
                     fetchMs += elapsed
                     results.append(Self.result(url: url, try classifier.classify(bytes, top: top), fetchMs: elapsed))
                 } catch {
@@ -112,23 +113,15 @@ final class ClassifyHandler: InvocationHandler {
     private static func result(
         url: String?, _ classification: Classification, fetchMs: Double?
     ) -> ClassificationResponse.Result {
-        ClassificationResponse.Result(url: url, top: classification.top, fetchMs: fetchMs.map(rounded),
-                                      decodeMs: rounded(classification.decodeSeconds * 1000),
-                                      inferenceMs: rounded(classification.inferenceSeconds * 1000))
+        ClassificationResponse.Result(url: url, top: classification.top, fetchMs: fetchMs.map(Milliseconds.rounded),
+                                      decodeMs: Milliseconds.rounded(classification.decodeSeconds * 1000),
+                                      inferenceMs: Milliseconds.rounded(classification.inferenceSeconds * 1000))
     }
-
-    /// Timings to the microsecond: more digits are noise, and JSON would print all seventeen.
-    private static func rounded(_ milliseconds: Double) -> Double { (milliseconds * 1000).rounded() / 1000 }
 
     private static func encode(_ value: some Encodable) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // The response types hold strings, numbers and arrays of them: encoding cannot fail.
         return (try? encoder.encode(value)) ?? Data()
-    }
-
-    private static func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 }

@@ -23,10 +23,9 @@ final class ExtractHandler: InvocationHandler {
     func handle(_ invocation: Invocation) -> InvocationResult {
         let batch: S3ItemBatch
         do {
-            batch = try JSONDecoder().decode(S3ItemBatch.self, from: invocation.event)
+            batch = try S3ItemBatch(json: invocation.event)
         } catch {
-            let message = "The event is not a Distributed Map item batch ({\"Items\": [{\"Key\": ...}], "
-                + "\"BatchInput\": {\"Bucket\": ...}}): \(error). Check the state machine's ItemBatcher."
+            let message = "\(error)"
             return InvocationResult(.failure(FunctionError(type: "Extract.InvalidBatch", message: message)),
                                     logFields: [("event", "extract"), ("errorMessage", .string(message))],
                                     isError: true)

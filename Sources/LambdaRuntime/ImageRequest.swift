@@ -13,7 +13,9 @@ import Foundation
 public struct ImageRequest: Sendable, Equatable {
     /// Which images to classify.
     public enum Images: Sendable, Equatable {
-        /// URLs to fetch, in the caller's order.
+        /// One URL to fetch (`url`, or `?url=`): its failure is the request's failure.
+        case url(String)
+        /// URLs to fetch (`urls`, even with one element), in the caller's order: each fails on its own.
         case urls([String])
         /// The bytes of one image file.
         case bytes(Data)
@@ -66,7 +68,7 @@ public struct ImageRequest: Sendable, Equatable {
         let body = event.body
         if body.isEmpty, let url = event.queryParameters["url"], !url.isEmpty {
             // GET /?url=...&top=3: the form a browser or curl sends to a Function URL.
-            self.init(images: .urls([url]), top: queryTop)
+            self.init(images: .url(url), top: queryTop)
             try validate(limits)
             return
         }
@@ -79,8 +81,8 @@ public struct ImageRequest: Sendable, Equatable {
             if top == nil { top = queryTop }
         } else if event.bodyWasBase64Encoded {
             self.init(images: .bytes(body), top: queryTop)
-        } else if let decoded = Data(base64Encoded: body, options: .ignoreUnknownCharacters), !decoded.isEmpty,
-                  Self.isBase64Text(body) {
+        } else if Self.isBase64Text(body),
+                  let decoded = Data(base64Encoded: body, options: .ignoreUnknownCharacters), !decoded.isEmpty {
             self.init(images: .bytes(decoded), top: queryTop)
         } else {
             throw LambdaRuntimeError(.invalidEvent, "The request body is neither JSON nor base64-encoded image bytes. "
@@ -95,6 +97,8 @@ public struct ImageRequest: Sendable, Equatable {
                 + "\(limits.topRange.lowerBound) and \(limits.topRange.upperBound) classes.")
         }
         switch images {
+        case .url:
+            break
         case .urls(let urls):
             guard !urls.isEmpty else {
                 throw LambdaRuntimeError(.invalidEvent, #"The "urls" list is empty; give at least one image URL."#)
@@ -136,7 +140,7 @@ public struct ImageRequest: Sendable, Equatable {
             throw LambdaRuntimeError(.invalidEvent, "The request must have exactly one of \"url\", \"urls\" or "
                 + "\"image\" (it has \(given)).")
         }
-        if let url = decoded.url { return ImageRequest(images: .urls([url]), top: decoded.top) }
+        if let url = decoded.url { return ImageRequest(images: .url(url), top: decoded.top) }
         if let urls = decoded.urls { return ImageRequest(images: .urls(urls), top: decoded.top) }
         guard let bytes = Data(base64Encoded: decoded.image ?? "", options: .ignoreUnknownCharacters),
               !bytes.isEmpty else {

@@ -54,22 +54,23 @@ public struct LambdaEvent: Sendable, Equatable {
     /// - Throws: `LambdaRuntimeError(.invalidEvent)` when an HTTP event's fields have the wrong types or its
     ///   base64 body does not decode. A direct event is accepted as is (its content is the handler's business).
     public init(decoding event: Data) throws(LambdaRuntimeError) {
-        // Only a JSON object with a requestContext and a method (1.0) or version 2.0 is an HTTP event; anything
-        // else is a direct invocation whose payload is the request itself.
-        guard let object = try? JSONSerialization.jsonObject(with: event) as? [String: Any],
-              object["requestContext"] is [String: Any],
-              object["version"] as? String == "2.0" || object["httpMethod"] is String else {
-            self.init(source: .direct, body: event)
-            return
-        }
+        // One parse: the envelope reads the discriminating fields leniently and the rest only for an HTTP event.
         let envelope: Envelope
         do {
             envelope = try JSONDecoder().decode(Envelope.self, from: event)
-        } catch {
+        } catch let error as Envelope.InvalidField {
             throw LambdaRuntimeError(.invalidEvent, "The API Gateway event has a field of the wrong type "
-                + "(\(error)). Check the integration's payload format version (1.0 or 2.0).", underlying: error)
+                + "(\(error.underlying)). Check the integration's payload format version (1.0 or 2.0).",
+                underlying: error.underlying)
+        } catch {
+            // Not a JSON object (or not JSON): a direct invocation whose payload is the request itself.
+            self.init(source: .direct, body: event)
+            return
         }
-        let context = envelope.requestContext
+        guard let context = envelope.requestContext else {
+            self.init(source: .direct, body: event)
+            return
+        }
         let source: Source
         if envelope.version == "2.0" {
             source = (context.domainName ?? "").contains(".lambda-url.") ? .functionURL : .httpAPI
@@ -121,7 +122,15 @@ public struct LambdaEvent: Sendable, Equatable {
     }
 
     /// The fields of the API Gateway and Function URL payloads that the decoding reads; the rest is ignored.
+    ///
+    /// Only a JSON object with a `requestContext` object and a string `httpMethod` (1.0) or `"version": "2.0"` is
+    /// an HTTP event: for anything else every field stays nil (`requestContext` nil marks a direct event). The
+    /// fields of an HTTP event must have their documented types, or decoding throws `InvalidField`.
     private struct Envelope: Decodable {
+        /// An HTTP event's field has the wrong type.
+        struct InvalidField: Error {
+            var underlying: any Error
+        }
         struct RequestContext: Decodable {
             struct HTTP: Decodable {
                 var method: String?
@@ -137,8 +146,36 @@ public struct LambdaEvent: Sendable, Equatable {
         var rawQueryString: String?
         var headers: [String: String]?
         var queryStringParameters: [String: String]?
-        var requestContext: RequestContext
+        var requestContext: RequestContext?
         var body: String?
         var isBase64Encoded: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case version, httpMethod, path, rawPath, rawQueryString, headers, queryStringParameters, requestContext,
+                 body, isBase64Encoded
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let isHTTP = (try? container.nestedContainer(keyedBy: CodingKeys.self, forKey: .requestContext)) != nil
+                && ((try? container.decodeIfPresent(String.self, forKey: .version)) == "2.0"
+                    || (try? container.decodeIfPresent(String.self, forKey: .httpMethod)) != nil)
+            guard isHTTP else { return }
+            do {
+                version = try container.decodeIfPresent(String.self, forKey: .version)
+                httpMethod = try container.decodeIfPresent(String.self, forKey: .httpMethod)
+                path = try container.decodeIfPresent(String.self, forKey: .path)
+                rawPath = try container.decodeIfPresent(String.self, forKey: .rawPath)
+                rawQueryString = try container.decodeIfPresent(String.self, forKey: .rawQueryString)
+                headers = try container.decodeIfPresent([String: String].self, forKey: .headers)
+                queryStringParameters = try container.decodeIfPresent([String: String].self,
+                                                                      forKey: .queryStringParameters)
+                requestContext = try container.decode(RequestContext.self, forKey: .requestContext)
+                body = try container.decodeIfPresent(String.self, forKey: .body)
+                isBase64Encoded = try container.decodeIfPresent(Bool.self, forKey: .isBase64Encoded)
+            } catch {
+                throw InvalidField(underlying: error)
+            }
+        }
     }
 }

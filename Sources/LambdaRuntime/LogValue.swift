@@ -16,7 +16,7 @@ public enum LogValue: Sendable, Equatable, ExpressibleByStringLiteral, Expressib
         case .int(let number): return String(number)
         case .double(let number):
             guard number.isFinite else { return "null" }
-            return String((number * 1000).rounded() / 1000)
+            return String(Milliseconds.rounded(number))
         case .bool(let flag): return flag ? "true" : "false"
         }
     }

@@ -10,8 +10,9 @@ import Foundation
 /// An initialisation failure is logged, posted to `/runtime/init/error` (Lambda shows it to the caller and
 /// retries init on the next invocation) and the process exits with status 1. For each event the loop exports
 /// `_X_AMZN_TRACE_ID`, calls the handler, posts its response or error, and writes one JSON log line with the
-/// request id, the handler's fields and the duration in ms. A failure of the Runtime API itself (unreachable, a 5xx)
-/// is logged and ends the process with status 1, so that Lambda starts a fresh one.
+/// request id, the handler's fields and the duration in ms. A failure of the Runtime API itself (unreachable, an
+/// error status for the next event, a 5xx for a post) is logged and ends the process with status 1, so that Lambda
+/// starts a fresh one.
 public final class RuntimeLoop {
     private let client: RuntimeAPIClient
     private let logger: JSONLogger
@@ -55,13 +56,13 @@ public final class RuntimeLoop {
         let start = ContinuousClock.now
         do {
             let handler = try initialize()
-            logger.log(.info, "initialized", ["initMs": .double(Self.milliseconds(since: start))])
+            logger.log(.info, "initialized", ["initMs": .double(Milliseconds.since(start))])
             return handler
         } catch {
             let message = String(describing: error)
             logger.log(.error, "initialization failed", ["errorType": "Runtime.InitializationFailed",
                                                          "errorMessage": .string(message),
-                                                         "initMs": .double(Self.milliseconds(since: start))])
+                                                         "initMs": .double(Milliseconds.since(start))])
             do {
                 try client.sendInitializationError(FunctionError(type: "Runtime.InitializationFailed",
                                                                  message: message))
@@ -74,8 +75,9 @@ public final class RuntimeLoop {
     }
 
     /// Waits for one event, handles it and posts the result.
-    /// - Throws: `LambdaRuntimeError` when the Runtime API cannot be reached or answers with a 5xx; a 4xx answer
-    ///   to the post (e.g. 413, a response over 6 MiB) is logged and the loop goes on.
+    /// - Throws: `LambdaRuntimeError` when the Runtime API cannot be reached, when it answers `GET next` with
+    ///   anything but 200 (a 4xx or 5xx), or when it answers the post of the result with a 5xx; a 4xx answer to
+    ///   the post (e.g. 413, a response over 6 MiB) is logged and the loop goes on.
     public func serveOne(_ handler: any InvocationHandler) throws(LambdaRuntimeError) {
         let invocation = try client.nextInvocation()
         let context = invocation.context
@@ -92,7 +94,7 @@ public final class RuntimeLoop {
         }
         var fields: [(String, LogValue)] = [("requestId", .string(context.requestID))]
         fields += result.logFields
-        fields.append(("durationMs", .double(Self.milliseconds(since: start))))
+        fields.append(("durationMs", .double(Milliseconds.since(start))))
         do {
             switch result.outcome {
             case .response(let payload):
@@ -114,10 +116,5 @@ public final class RuntimeLoop {
         // setenv and unsetenv fail only for an empty name or one with "=" (programmer error) or out of memory.
         let status = traceID.map { setenv("_X_AMZN_TRACE_ID", $0, 1) } ?? unsetenv("_X_AMZN_TRACE_ID")
         precondition(status == 0, "setting _X_AMZN_TRACE_ID failed: errno \(errno)")
-    }
-
-    private static func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 }

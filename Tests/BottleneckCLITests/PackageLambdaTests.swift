@@ -112,6 +112,18 @@ struct PackageLambdaTests {
         let results = try #require(answer["results"] as? [[String: Any]], "\(answer)")
         let top = try #require(results.first?["top"] as? [[String: Any]], "\(answer)")
         #expect(top.first?["label"] as? String == "red", "\(answer)")
+
+        // A package over the direct-upload limit is refused and leaves the previous zip as it was.
+        let previous = try Data(contentsOf: zip)
+        let large = folder.appendingPathComponent("large.onnx")
+        try Self.writeModel(to: large, noiseFloats: 16 << 20)
+        let refused = try CommandLineTests.run([
+            "package-lambda", "--model", large.path, "--output", zip.path, "--project", LambdaPackaging.package.path,
+        ])
+        #expect(refused.status != 0 && refused.error.contains("not written (left as it was)"), "\(refused.error)")
+        #expect(try Data(contentsOf: zip) == previous, "the previous zip was changed")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: zip.deletingLastPathComponent().path)
+        #expect(leftovers == ["lambda.zip"], "\(leftovers)")
     }
 
     @Test func refusesAModelItCannotRead() throws {
@@ -124,13 +136,19 @@ struct PackageLambdaTests {
 
     /// A combined model as `bottleneck export` writes it, in miniature: NCHW 3x32x32 input -> GlobalAveragePool ->
     /// Flatten -> Gemm (10 x identity: the channel means become the logits) -> Softmax `scores`, with the labels
-    /// and preprocessing metadata. A saturated red image is "red" with probability above 0.99.
-    static func writeModel(to url: URL) throws {
+    /// and preprocessing metadata. A saturated red image is "red" with probability above 0.99. `noiseFloats`
+    /// random values in an unused initializer make the file large and incompressible.
+    static func writeModel(to url: URL, noiseFloats: Int = 0) throws {
         var graph = ONNXGraphBuilder(name: "tiny-combined")
         graph.addInput(.tensor(name: "input", elementType: .float, dims: ["N", 3, 32, 32]))
         let weights = graph.addInitializer(.float32(name: "head.weight", shape: [3, 3],
                                                     values: [10, 0, 0, 0, 10, 0, 0, 0, 10]))
         let bias = graph.addInitializer(.float32(name: "head.bias", shape: [3], values: [0, 0, 0]))
+        if noiseFloats > 0 {
+            var generator = SystemRandomNumberGenerator()
+            let noise = (0..<noiseFloats).map { _ in Float(bitPattern: (generator.next() as UInt32) & 0x3FFF_FFFF) }
+            _ = graph.addInitializer(.float32(name: "noise", shape: [noiseFloats], values: noise))
+        }
         graph.addNode(Onnx_NodeProto(opType: "GlobalAveragePool", inputs: ["input"], outputs: ["pooled"]))
         graph.addNode(Onnx_NodeProto(opType: "Flatten", inputs: ["pooled"], outputs: ["features"],
                                      attributes: ["axis": .int(1)]))

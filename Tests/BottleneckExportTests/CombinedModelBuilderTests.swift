@@ -85,6 +85,17 @@ import Testing
         #expect(model.opsetImport.map(\.version) == [13])
     }
 
+    @Test("the Flatten added for a 4-D bottleneck has one name for its node and its output")
+    func flattenNaming() throws {
+        let head = ExportFixtures.head(dimension: 5, classes: 3)
+        let model = try CombinedModelBuilder(backbone: ExportFixtures.tinyBackbone(), bottleneckTensor: "pooled",
+                                             head: head).makeModel(metadata: try ExportFixtures.metadata(for: head,
+                                                                                                          tensor: "pooled"))
+        let flatten = try #require(model.graph.node.last { $0.opType == "Flatten" })
+        #expect(flatten.name == "head_flatten" && flatten.output == ["head_flatten"])
+        #expect(model.graph.node.first { $0.opType == "Gemm" }?.input.first == "head_flatten")
+    }
+
     @Test("head tensor names never collide with the backbone's")
     func namesAreUnique() throws {
         let head = ExportFixtures.head(dimension: 5, classes: 3)

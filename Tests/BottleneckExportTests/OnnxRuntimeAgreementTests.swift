@@ -38,9 +38,27 @@ struct OnnxRuntimeAgreementTests {
         try ExportFixtures.write(inputs, to: folder.appendingPathComponent("inputs.f32"))
         try ExportFixtures.write(scores, to: folder.appendingPathComponent("scores.f32"))
 
+        let result = try Self.checkExport(modelURL, in: folder)
+        #expect(result.status == 0, "check-export.py failed: \(result.stderr)")
+        let figures = try JSONSerialization.jsonObject(with: result.printed) as? [String: Any]
+        let difference = try #require(figures?["max_abs_diff"] as? Double)
+        #expect(difference <= 1e-4)
+        #expect(figures?["top1_agree"] as? Int == count)
+
+        // NaN compares false with any tolerance: a NaN score must fail the check, not slip through it.
+        var damaged = scores
+        damaged[3] = .nan
+        try ExportFixtures.write(damaged, to: folder.appendingPathComponent("scores.f32"))
+        let refused = try Self.checkExport(modelURL, in: folder)
+        #expect(refused.status == 1 && refused.stderr.contains("NaN"), "\(refused.stderr)")
+        print("onnxruntime vs engine, hidden units \(hiddenUnits.map(String.init) ?? "none"): max |diff| \(difference)")
+    }
+
+    /// Runs scripts/check-export.py on `model` with `inputs.f32` and `scores.f32` of `folder`.
+    static func checkExport(_ model: URL, in folder: URL) throws -> (status: Int32, printed: Data, stderr: String) {
         let process = Process()
         process.executableURL = ExportFixtures.python
-        process.arguments = [ExportFixtures.checkScript.path, modelURL.path,
+        process.arguments = [ExportFixtures.checkScript.path, model.path,
                              folder.appendingPathComponent("inputs.f32").path,
                              folder.appendingPathComponent("scores.f32").path, "--tolerance", "1e-4"]
         let output = Pipe()
@@ -51,12 +69,6 @@ struct OnnxRuntimeAgreementTests {
         try process.run()
         let printed = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let stderr = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-        #expect(process.terminationStatus == 0, "check-export.py failed: \(stderr)")
-        let figures = try JSONSerialization.jsonObject(with: printed) as? [String: Any]
-        let difference = try #require(figures?["max_abs_diff"] as? Double)
-        #expect(difference <= 1e-4)
-        #expect(figures?["top1_agree"] as? Int == count)
-        print("onnxruntime vs engine, hidden units \(hiddenUnits.map(String.init) ?? "none"): max |diff| \(difference)")
+        return (process.terminationStatus, printed, (try? String(contentsOf: errors, encoding: .utf8)) ?? "")
     }
 }

@@ -18,6 +18,15 @@ import Testing
         #expect(try PreprocessingSpec(json: spec.jsonString()) == spec)
     }
 
+    @Test func efficientNetLiteSpecsAreValidAtEveryZooSize() throws {
+        #expect(PreprocessingSpec.efficientNetLite(inputSize: 224) == .efficientNetLite0)
+        for size in [224, 240, 260, 280, 300] {
+            let spec = PreprocessingSpec.efficientNetLite(inputSize: size)
+            try spec.validate()
+            #expect(spec.inputSize == size && spec.resizeShorterSide == size + 32)
+        }
+    }
+
     @Test func acceptsFractionalMeanAndStd() throws {
         let json = Self.exportedJSON.replacingOccurrences(of: "[127,127,127]", with: "[123.675,116.28,103.53]")
             .replacingOccurrences(of: "[128,128,128]", with: "[58.395,57.12,57.375]")

@@ -42,6 +42,19 @@ import Testing
         }
     }
 
+    @Test func probabilitiesCoverEveryClassInLabelOrder() throws {
+        try withModel { url in
+            let classifier = try ImageClassifier(modelAt: url, threads: 1)
+            let colour: [UInt8] = [90, 200, 210]
+            let probabilities = try classifier.probabilities(of: Data(try PNGEncoder.encode(TinyClassifierModel.image(colour))))
+            let expected = TinyClassifierModel.expectedScores(for: colour)
+            #expect(probabilities.count == TinyClassifierModel.labels.count)
+            for (ours, theirs) in zip(probabilities, expected) {
+                #expect(abs(Double(ours) - theirs) < Self.tolerance, "\(ours) vs \(theirs)")
+            }
+        }
+    }
+
     @Test func jpegIsClassifiedToo() throws {
         try withModel { url in
             let classifier = try ImageClassifier(modelAt: url, threads: 2)
@@ -94,6 +107,7 @@ import Testing
         (["bottleneck.preprocessing": nil], "no 'bottleneck.preprocessing'"),
         (["bottleneck.preprocessing": "{\"input_size\": 0}"], "malformed"),
         (["bottleneck.format": "combined/2"], "'combined/2'"),
+        (["bottleneck.format": nil], "no 'bottleneck.format'"),
     ] as [([String: String?], String)])
     func badMetadataIsAnInvalidModel(overrides: [String: String?], text: String) throws {
         try withModel(overrides) { url in

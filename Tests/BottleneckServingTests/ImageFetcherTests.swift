@@ -97,6 +97,16 @@ struct ImageFetcherTests {
         }
     }
 
+    @Test func refusalMessageFollowsThePolicy() throws {
+        try expectFailure(.refusedAddress, fetching: "http://10.1.2.3/", policy: FetchPolicy(),
+                          mentioning: "Only public addresses are fetched: loopback, private")
+        try expectFailure(.refusedAddress, fetching: "http://10.1.2.3/",
+                          policy: FetchPolicy(addresses: .allowingLoopback), mentioning: "Only public and loopback addresses are fetched: private")
+        let custom = FetchPolicy(addresses: AddressPolicy(allowedCategories: [.publicUnicast, .privateNetwork]))
+        try expectFailure(.refusedAddress, fetching: "http://127.0.0.1:9/", policy: custom,
+                          mentioning: "allows only these kinds of address: publicUnicast, privateNetwork.")
+    }
+
     @Test func slowServerTimesOut() throws {
         try withServer { server in
             let policy = FetchPolicy(totalTimeout: .milliseconds(500), addresses: .allowingLoopback)

@@ -205,6 +205,11 @@ struct BootstrapTests {
         let results = try #require(mixed.body["results"] as? [[String: Any]])
         #expect(mixed.status == 200 && results.count == 2)
         #expect(results[0]["top"] != nil && results[1]["error"] as? String == "httpStatus", "\(results)")
+        // A one-URL list too: 200 with the error in its result, where a "url" request fails as a whole (above).
+        let single = try httpAPI(#"{"urls": ["\#(setup.url("missing.png"))"]}"#)
+        let singleResults = try #require(single.body["results"] as? [[String: Any]])
+        #expect(single.status == 200 && singleResults.count == 1
+                    && singleResults[0]["error"] as? String == "httpStatus", "\(single.body)")
 
         // Downloads that could outlast the invocation are not started: after two 1 s timeouts, 2 s are left.
         let slow = "\"\(setup.server.baseURL)/slow\""

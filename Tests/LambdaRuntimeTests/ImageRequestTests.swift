@@ -23,7 +23,7 @@ import Testing
 
     @Test func sampleEvents() throws {
         let rest = try ImageRequest(event: LambdaEvent(decoding: EventFixtures.data("rest-api-v1")))
-        #expect(rest == ImageRequest(images: .urls(["https://example.com/cat.jpg"]), top: 3))
+        #expect(rest == ImageRequest(images: .url("https://example.com/cat.jpg"), top: 3))
         let httpAPI = try ImageRequest(event: LambdaEvent(decoding: EventFixtures.data("http-api-v2")))
         #expect(httpAPI == ImageRequest(images: .urls(["https://example.com/a.jpg", "https://example.com/b.png"]),
                                         top: 2))
@@ -31,12 +31,17 @@ import Testing
         guard case .bytes(let bytes) = functionURL.images else { Issue.record("expected bytes"); return }
         #expect(bytes.count == 16 && functionURL.top == 4)
         let direct = try ImageRequest(event: LambdaEvent(decoding: EventFixtures.data("direct-url")))
-        #expect(direct == ImageRequest(images: .urls(["https://example.com/cat.jpg"]), top: 3))
+        #expect(direct == ImageRequest(images: .url("https://example.com/cat.jpg"), top: 3))
     }
 
     @Test func directForms() throws {
         #expect(try ImageRequest(event: Self.direct(#"{"urls": ["http://a/1", "http://a/2"]}"#))
             == ImageRequest(images: .urls(["http://a/1", "http://a/2"])))
+        // A one-element list stays a list: its image fails on its own, unlike a "url" request's.
+        #expect(try ImageRequest(event: Self.direct(#"{"urls": ["http://a/1"]}"#))
+            == ImageRequest(images: .urls(["http://a/1"])))
+        #expect(try ImageRequest(event: Self.direct(#"{"url": "http://a/1"}"#))
+            == ImageRequest(images: .url("http://a/1")))
         let image = try ImageRequest(event: Self.direct(#"{"image": "\#(Self.pngBytes.base64EncodedString())"}"#))
         #expect(image == ImageRequest(images: .bytes(Self.pngBytes)))
     }
@@ -57,23 +62,23 @@ import Testing
     @Test func jsonWithoutContentTypeAndJSONTopWins() throws {
         let request = try ImageRequest(event: Self.http(Data(#"  {"url": "http://x/y.jpg", "top": 2}"#.utf8),
                                                         query: ["top": "9"]))
-        #expect(request == ImageRequest(images: .urls(["http://x/y.jpg"]), top: 2))
+        #expect(request == ImageRequest(images: .url("http://x/y.jpg"), top: 2))
     }
 
     @Test func urlInTheQueryOfABodylessRequest() throws {
         let event = LambdaEvent(source: .functionURL, method: "GET", path: "/", queryParameters: [
             "url": "https://example.com/a b.jpg", "top": "2"], body: Data())
-        #expect(try ImageRequest(event: event) == ImageRequest(images: .urls(["https://example.com/a b.jpg"]), top: 2))
+        #expect(try ImageRequest(event: event) == ImageRequest(images: .url("https://example.com/a b.jpg"), top: 2))
         let decoded = try LambdaEvent(decoding: EventFixtures.modified("function-url", [
             "body": nil, "isBase64Encoded": false, "rawQueryString": "url=http%3A%2F%2Fx%2Fy.png&top=1"]))
-        #expect(try ImageRequest(event: decoded) == ImageRequest(images: .urls(["http://x/y.png"]), top: 1))
+        #expect(try ImageRequest(event: decoded) == ImageRequest(images: .url("http://x/y.png"), top: 1))
     }
 
     @Test func jsonSentAsBinaryBody() throws {
         // Function URLs base64-encode bodies whose content type they do not treat as text.
         let body = Data(#"{"url": "http://x/y.jpg"}"#.utf8)
         let request = try ImageRequest(event: Self.http(body, base64: true, contentType: "application/json"))
-        #expect(request == ImageRequest(images: .urls(["http://x/y.jpg"])))
+        #expect(request == ImageRequest(images: .url("http://x/y.jpg")))
     }
 
     @Test func rejections() throws {

@@ -41,9 +41,20 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
 
     /// EfficientNet-Lite0 as exported by the project (TensorFlow weights): shorter side 256, center crop 224,
     /// `(v - 127) / 128`.
-    public static let efficientNetLite0 = PreprocessingSpec(
-        uncheckedChannelOrder: "RGB", crop: "center", inputSize: 224, interpolation: "bilinear-antialias",
-        layout: "NCHW", mean: [127, 127, 127], resizeShorterSide: 256, std: [128, 128, 128])
+    public static let efficientNetLite0 = efficientNetLite(inputSize: 224)
+
+    /// EfficientNet-Lite's preprocessing at resolution `inputSize`: the weights come from TensorFlow, whose
+    /// EfficientNet evaluation crops the central `S / (S + 32)` of the shorter side (CROP_PADDING = 32), so the
+    /// shorter side is resized to `S + 32` before the center crop — 256 for Lite0's 224, as in the reference.
+    /// Normalisation is (v - 127) / 128, TF-Lite's for these models; RGB, NCHW, Pillow's antialiased bilinear.
+    /// - Precondition: `inputSize` is positive and at most 16352 (the resized side's limit minus 32).
+    public static func efficientNetLite(inputSize: Int) -> PreprocessingSpec {
+        precondition(inputSize > 0 && inputSize + 32 <= 16384, "input size must be in 1...16352, got \(inputSize)")
+        // Valid by construction: positive sizes, shorter side above the input size, three finite non-zero values.
+        return PreprocessingSpec(
+            uncheckedChannelOrder: "RGB", crop: "center", inputSize: inputSize, interpolation: "bilinear-antialias",
+            layout: "NCHW", mean: [127, 127, 127], resizeShorterSide: inputSize + 32, std: [128, 128, 128])
+    }
 
     /// Creates and validates a spec.
     /// - Throws: `PreprocessingSpecError` for unknown names, sizes below 1 or a shorter side below the input
