@@ -42,6 +42,14 @@ import Testing
         #expect(top5 == expected[name]?.top5_class_index)
     }
 
+    // The blocks whose expanded tensor outgrows L2 run fused (InvertedBottleneck), so the comparisons above cover
+    // the fused kernels: the first six inverted-residual blocks of EfficientNet-Lite0, at 112x112 to 28x28.
+    @Test func largeBlocksRunFused() throws {
+        let session = InferenceSession(model: model, threads: 1)
+        let labels = try session.profile(try input("chelsea"), shape: [1] + Self.imageShape).map(\.label)
+        #expect(labels.filter { $0.contains("[InvertedBottleneck") }.count == 6, "\(labels)")
+    }
+
     // A batch of all five images, split into per-image streams (2 threads) or run as one batch (1 thread),
     // gives each image's single-run result. Tolerance 1e-5: the same kernels in a different order of images.
     @Test(arguments: [1, 2])

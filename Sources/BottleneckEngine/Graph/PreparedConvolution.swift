@@ -112,6 +112,13 @@ public final class PreparedConvolution: Sendable {
         return PreparedConvolution(copying: self, clamp: clamp, addsResidual: true)
     }
 
+    /// Calls `body` with pointers to the packed weights and the bias, valid during the call.
+    func withPointers<Result>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> Result) -> Result {
+        packedWeights.withUnsafeBufferPointer { weights in
+            bias.withUnsafeBufferPointer { bias in body(weights.baseAddress!, bias.baseAddress!) }
+        }
+    }
+
     var kindName: String {
         let base = switch kind {
         case .pointwise: "Conv1x1"

@@ -8,42 +8,61 @@ package enum DepthwiseConvolution {
     /// Computes the output rows `rows` (row `n * outputHeight + y`, within `0..<geometry.outputRows`).
     ///
     /// Writes only the output of those rows, so calls on disjoint row ranges may run concurrently.
-    /// Channels go in SIMD blocks of 16, then 8, then one at a time. Columns go in tiles of 4 pixels that share
-    /// each weight load and keep 4 independent accumulator chains: interior tiles read the input without bounds
-    /// checks, tiles touching the padding read a zero vector for taps outside the input.
     /// - Parameter bias: `[channels]`, or `nil` for none.
     package static func forward(
         geometry: ConvolutionGeometry, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, clamp: Clamp, output: UnsafeMutablePointer<Float>, rows: Range<Int>
+    ) {
+        let imageSize = geometry.inputHeight * geometry.inputWidth * geometry.inputChannels
+        let rowSize = geometry.inputWidth * geometry.inputChannels
+        forward(geometry: geometry, inputRow: { image, y in input + image * imageSize + y * rowSize },
+                weights: weights, bias: bias, clamp: clamp,
+                outputRow: { output + $0 * geometry.outputWidth * geometry.outputChannels }, rows: rows)
+    }
+
+    /// `forward` over input rows that need not be contiguous: `inputRow(n, y)` is pixel 0 of row `y` of image
+    /// `n` (`inputWidth * channels` contiguous floats), and `outputRow(row)` is where output row `row` goes.
+    /// Each is called once per output row and kernel row, so a caller may keep the input in a ring of rows.
+    ///
+    /// Channels go in SIMD blocks of 16, then 8, then one at a time. Columns go in tiles of 4 pixels that share
+    /// each weight load and keep 4 independent accumulator chains: interior tiles read the input without bounds
+    /// checks, tiles touching the padding read a zero vector for taps outside the input.
+    package static func forward(
+        geometry: ConvolutionGeometry, inputRow: (_ image: Int, _ y: Int) -> UnsafePointer<Float>,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clamp: Clamp,
+        outputRow: (Int) -> UnsafeMutablePointer<Float>, rows: Range<Int>
     ) {
         precondition(geometry.isDepthwise, "not a depthwise convolution: \(geometry)")
         precondition(rows.lowerBound >= 0 && rows.upperBound <= geometry.outputRows, "rows out of range")
         let interiorColumns = WindowSpan.interiorColumns(of: geometry)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { zeros in
             zeros.initialize(repeating: 0)
-            for row in rows {
-                convolveRow(row, geometry: geometry, interiorColumns: interiorColumns, input: input,
-                            zeros: UnsafePointer(zeros.baseAddress!), weights: weights, bias: bias, clamp: clamp,
-                            output: output)
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: geometry.kernelHeight) { taps in
+                for row in rows {
+                    let (image, outputY) = row.quotientAndRemainder(dividingBy: geometry.outputHeight)
+                    let vertical = WindowSpan(outputY: outputY, of: geometry)
+                    for ky in vertical.taps { taps[ky] = inputRow(image, vertical.origin + ky) }
+                    convolveRow(geometry: geometry, vertical: vertical, interiorColumns: interiorColumns,
+                                inputRows: UnsafePointer(taps.baseAddress!), zeros: UnsafePointer(zeros.baseAddress!),
+                                weights: weights, bias: bias, clamp: clamp, output: outputRow(row))
+                }
             }
         }
     }
 
     /// One output row, channel block by channel block.
-    /// - Parameter zeros: 16 zeros, read by border tiles for taps that fall in the padding.
+    /// - Parameters:
+    ///   - inputRows: the input row under each kernel row in `vertical.taps`.
+    ///   - zeros: 16 zeros, read by border tiles for taps that fall in the padding.
     private static func convolveRow(
-        _ row: Int, geometry: ConvolutionGeometry, interiorColumns: Range<Int>, input: UnsafePointer<Float>,
-        zeros: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clamp: Clamp,
-        output: UnsafeMutablePointer<Float>
+        geometry: ConvolutionGeometry, vertical: WindowSpan, interiorColumns: Range<Int>,
+        inputRows: UnsafePointer<UnsafePointer<Float>>, zeros: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, clamp: Clamp, output: UnsafeMutablePointer<Float>
     ) {
         let channels = geometry.inputChannels
         let task = RowTask(
-            geometry: geometry,
-            vertical: WindowSpan(outputY: row % geometry.outputHeight, of: geometry),
-            interiorColumns: interiorColumns,
-            inputImage: input + row / geometry.outputHeight * geometry.inputHeight * geometry.inputWidth * channels,
-            zeros: zeros, weights: weights, bias: bias, clamp: clamp,
-            outputRow: output + row * geometry.outputWidth * channels)
+            geometry: geometry, vertical: vertical, interiorColumns: interiorColumns, inputRows: inputRows,
+            zeros: zeros, weights: weights, bias: bias, clamp: clamp, outputRow: output)
         var channel = 0
         while channel + 16 <= channels {
             task.convolve(SIMD16<Float>.self, channel: channel)
@@ -95,8 +114,8 @@ package enum DepthwiseConvolution {
         /// The kernel rows that land inside the input for this output row.
         let vertical: WindowSpan
         let interiorColumns: Range<Int>
-        /// Pixel (0, 0) of this row's image.
-        let inputImage: UnsafePointer<Float>
+        /// Pixel 0 of the input row under kernel row `ky`, for `ky` in `vertical.taps`.
+        let inputRows: UnsafePointer<UnsafePointer<Float>>
         /// 16 zeros, read in place of input pixels in the padding.
         let zeros: UnsafePointer<Float>
         let weights: UnsafePointer<Float>
@@ -158,23 +177,24 @@ package enum DepthwiseConvolution {
             _: V.Type, channel: Int, outputX: Int, initial: V, lower: V, upper: V
         ) {
             let channels = geometry.inputChannels
-            let rowStride = geometry.inputWidth * channels
             let horizontal = WindowSpan(outputX: outputX, of: geometry)
             var evenRows = initial
             var oddRows = V(repeating: 0)
             var ky = vertical.taps.lowerBound
             while ky < vertical.taps.upperBound {
                 let hasOddRow = ky + 1 < vertical.taps.upperBound
-                var source = inputImage + ((vertical.origin + ky) * geometry.inputWidth + horizontal.origin
-                    + horizontal.taps.lowerBound) * channels + channel
+                let column = (horizontal.origin + horizontal.taps.lowerBound) * channels + channel
+                var source = inputRows[ky] + column
+                var oddSource = hasOddRow ? inputRows[ky + 1] + column : source
                 var weight = weights + (ky * geometry.kernelWidth + horizontal.taps.lowerBound) * channels + channel
                 for _ in horizontal.taps {
                     evenRows.addProduct(V(loadingFrom: source), V(loadingFrom: weight))
                     if hasOddRow {
-                        oddRows.addProduct(V(loadingFrom: source + rowStride),
+                        oddRows.addProduct(V(loadingFrom: oddSource),
                                            V(loadingFrom: weight + geometry.kernelWidth * channels))
                     }
                     source += channels
+                    oddSource += channels
                     weight += channels
                 }
                 ky += 2
@@ -192,7 +212,7 @@ package enum DepthwiseConvolution {
             let inputX = firstX * geometry.strideWidth - geometry.padLeft
             var sum0 = initial, sum1 = initial, sum2 = initial, sum3 = initial
             for ky in vertical.taps {
-                var source = inputImage + ((vertical.origin + ky) * geometry.inputWidth + inputX) * channels + channel
+                var source = inputRows[ky] + inputX * channels + channel
                 var weight = weights + ky * kernelWidth * channels + channel
                 for _ in 0..<kernelWidth {
                     let w = V(loadingFrom: weight)
@@ -223,7 +243,7 @@ package enum DepthwiseConvolution {
                            columns.2 * stride - padLeft, columns.3 * stride - padLeft)
             var sum0 = initial, sum1 = initial, sum2 = initial, sum3 = initial
             for ky in vertical.taps {
-                let inputRow = inputImage + (vertical.origin + ky) * geometry.inputWidth * channels + channel
+                let inputRow = inputRows[ky] + channel
                 var weight = weights + ky * geometry.kernelWidth * channels + channel
                 for kx in 0..<geometry.kernelWidth {
                     let w = V(loadingFrom: weight)

@@ -21,11 +21,14 @@ struct PlannedTensor: Sendable {
     var layoutIsAmbiguous: Bool { shape.count != 4 || shape[1] == 1 || shape[2] * shape[3] == 1 }
 }
 
-/// Resolves virtual buffers to addresses in one contiguous allocation. Each worker thread owns one arena;
-/// all arenas of a plan share its offsets.
+/// Resolves virtual buffers to addresses in one contiguous allocation, and gives the thread running a step its
+/// own scratch. All arenas of a plan share its offsets; several threads may share one arena's buffers (each
+/// writing its own rows), but never a scratch.
 struct Arena: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
     let offsets: [Int]
+    /// `ExecutionPlan.scratchCount` floats for the running thread alone.
+    let scratch: UnsafeMutablePointer<Float>
 
     @inline(__always)
     func pointer(_ buffer: Int) -> UnsafeMutablePointer<Float> { base + offsets[buffer] }
@@ -49,4 +52,6 @@ struct ExecutionPlan: Sendable {
     let offsets: [Int]
     /// Floats an arena must hold.
     let arenaCount: Int
+    /// Floats of per-thread scratch the steps need (see `Arena.scratch`).
+    let scratchCount: Int
 }

@@ -2,22 +2,8 @@
 extension ExecutionPlanner {
     mutating func planConvolution(_ node: Node, _ convolution: PreparedConvolution) throws {
         let input = try nhwc(try runtime(node.inputs[0], of: node), for: node)
-        let (n, c, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
-        guard c == convolution.inputChannels else {
-            throw EngineError(.invalidInput, "\(node.label) expects \(convolution.inputChannels) input channels,"
-                + " got \(c) (input shape \(input.shape)).")
-        }
-        let window = convolution.window
-        let pads = window.resolvedPads(height: h, width: w)
-        guard h + pads.top + pads.bottom >= window.kernelHeight, w + pads.left + pads.right >= window.kernelWidth else {
-            throw EngineError(.invalidInput, "\(node.label): a \(window.kernelHeight)x\(window.kernelWidth) kernel"
-                + " does not fit its \(h)x\(w) input; the input image is too small for this model.")
-        }
-        let geometry = ConvolutionGeometry(
-            batch: n, inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: convolution.outputChannels,
-            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth, strideHeight: window.strideHeight,
-            strideWidth: window.strideWidth, padTop: pads.top, padLeft: pads.left, padBottom: pads.bottom,
-            padRight: pads.right, groups: convolution.groups)
+        let geometry = try Self.geometry(of: convolution, node: node, inputShape: input.shape)
+        let n = input.shape[0]
         let outputShape = [n, convolution.outputChannels, geometry.outputHeight, geometry.outputWidth]
 
         var residual: PlannedTensor?
@@ -53,6 +39,28 @@ extension ExecutionPlanner {
         } else {
             define(node, output)
         }
+    }
+
+    /// The geometry of `convolution` on an NCHW-shaped input, checking the channels and that the kernel fits.
+    static func geometry(of convolution: PreparedConvolution, node: Node, inputShape: [Int]) throws
+        -> ConvolutionGeometry
+    {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        guard c == convolution.inputChannels else {
+            throw EngineError(.invalidInput, "\(node.label) expects \(convolution.inputChannels) input channels,"
+                + " got \(c) (input shape \(inputShape)).")
+        }
+        let window = convolution.window
+        let pads = window.resolvedPads(height: h, width: w)
+        guard h + pads.top + pads.bottom >= window.kernelHeight, w + pads.left + pads.right >= window.kernelWidth else {
+            throw EngineError(.invalidInput, "\(node.label): a \(window.kernelHeight)x\(window.kernelWidth) kernel"
+                + " does not fit its \(h)x\(w) input; the input image is too small for this model.")
+        }
+        return ConvolutionGeometry(
+            batch: n, inputHeight: h, inputWidth: w, inputChannels: c, outputChannels: convolution.outputChannels,
+            kernelHeight: window.kernelHeight, kernelWidth: window.kernelWidth, strideHeight: window.strideHeight,
+            strideWidth: window.strideWidth, padTop: pads.top, padLeft: pads.left, padBottom: pads.bottom,
+            padRight: pads.right, groups: convolution.groups)
     }
 
     /// Runs one prepared convolution over output rows `rows`:

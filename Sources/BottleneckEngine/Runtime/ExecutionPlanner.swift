@@ -15,6 +15,10 @@ struct ExecutionPlanner {
     var bufferLastUse: [Int] = []
     /// The operator name of the node being planned, for step labels.
     var currentOperation = ""
+    /// Floats of per-thread scratch the planned steps need.
+    var scratchCount = 0
+    /// How many nodes read each tensor (graph outputs count as readers).
+    let readers: [String: Int]
 
     /// Elements per work item of elementwise steps, so threads get cache-sized blocks.
     static let elementBlock = 4096
@@ -30,6 +34,7 @@ struct ExecutionPlanner {
 
     private init(graph: Graph) {
         self.graph = graph
+        readers = graph.consumerCounts()
     }
 
     mutating func build(inputShape: [Int]) throws -> ExecutionPlan {
@@ -38,7 +43,15 @@ struct ExecutionPlanner {
         let input = PlannedTensor(shape: inputShape, layout: inputLayout,
                                   buffer: newBuffer(count: inputShape.reduce(1, *), firstUse: -1))
         values[graph.input.name] = .runtime(input)
-        for node in graph.nodes { try plan(node) }
+        var index = 0
+        while index < graph.nodes.count {
+            if let fused = try planInvertedBottleneck(at: index) {
+                index += fused
+            } else {
+                try plan(graph.nodes[index])
+                index += 1
+            }
+        }
         var outputs: [(String, PlannedTensor)] = []
         for name in graph.outputs {
             guard case .runtime(let tensor)? = values[name] else {
@@ -49,7 +62,8 @@ struct ExecutionPlanner {
             outputs.append((name, tensor))
         }
         let (offsets, arenaCount) = assignOffsets()
-        return ExecutionPlan(steps: steps, input: input, outputs: outputs, offsets: offsets, arenaCount: arenaCount)
+        return ExecutionPlan(steps: steps, input: input, outputs: outputs, offsets: offsets, arenaCount: arenaCount,
+                             scratchCount: scratchCount)
     }
 
     /// Whether the graph input goes straight into convolutions or pooling (NCHW images) rather than into a

@@ -1,0 +1,169 @@
+/// An inverted-residual block (MobileNetV2, EfficientNet): an optional 1x1 expansion, a depthwise convolution
+/// and a 1x1 projection with an optional residual, computed a chunk of output rows at a time.
+///
+/// Run as three layers, the expanded tensor (112x112x96 floats, 4.8 MB, in EfficientNet-Lite0's second block) is
+/// written to memory by the expansion and read back by the depthwise convolution, and the depthwise output again
+/// by the projection: that round trip made the depthwise layers memory-bound (BENCHMARKS.md, profile). Here the
+/// expanded rows live in a ring of `ringRows` rows and one chunk of depthwise output in a small buffer, both in
+/// the caller's per-thread scratch and small enough to stay in L2. Within a call each expanded row is computed
+/// once; a call that starts mid-image recomputes the rows its first chunk shares with the previous call.
+///
+/// Layouts (NHWC, contiguous `Float`): input `[batch, inputHeight, inputWidth, inputChannels]`, where
+/// `inputChannels` is the expansion's input (or the depthwise channels without an expansion); output and residual
+/// `[batch, outputHeight, outputWidth, project.outputChannels]`. Scratch: `scratchCount` floats.
+package struct InvertedBottleneck {
+    /// A 1x1 convolution stage: weights packed by `PointwiseConvolution.pack`, bias `[outputChannels]`.
+    package struct Pointwise {
+        package var weights: UnsafePointer<Float>
+        package var bias: UnsafePointer<Float>
+        package var clamp: Clamp
+        package var inputChannels: Int
+        package var outputChannels: Int
+
+        package init(weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, clamp: Clamp, inputChannels: Int,
+                     outputChannels: Int) {
+            self.weights = weights
+            self.bias = bias
+            self.clamp = clamp
+            self.inputChannels = inputChannels
+            self.outputChannels = outputChannels
+        }
+    }
+
+    /// The depthwise convolution's geometry (its input is the expanded tensor); weights `[kH, kW, channels]`.
+    package let geometry: ConvolutionGeometry
+    package let expand: Pointwise?
+    package let depthwiseWeights: UnsafePointer<Float>
+    package let depthwiseBias: UnsafePointer<Float>
+    package let depthwiseClamp: Clamp
+    package let project: Pointwise
+    /// Output rows per chunk: the projection runs on `chunkRows * outputWidth` pixels at a time.
+    package let chunkRows: Int
+
+    /// Pixels the projection should see per call, so its 6-pixel register tiles are mostly full.
+    static let chunkPixels = 48
+
+    package init(
+        geometry: ConvolutionGeometry, expand: Pointwise?, depthwiseWeights: UnsafePointer<Float>,
+        depthwiseBias: UnsafePointer<Float>, depthwiseClamp: Clamp, project: Pointwise
+    ) {
+        precondition(geometry.isDepthwise, "not a depthwise convolution: \(geometry)")
+        precondition(expand.map { $0.outputChannels == geometry.inputChannels } ?? true,
+                     "the expansion must produce the depthwise channels")
+        precondition(project.inputChannels == geometry.outputChannels, "the projection must read the depthwise channels")
+        self.geometry = geometry
+        self.expand = expand
+        self.depthwiseWeights = depthwiseWeights
+        self.depthwiseBias = depthwiseBias
+        self.depthwiseClamp = depthwiseClamp
+        self.project = project
+        chunkRows = Self.chunkRows(for: geometry)
+    }
+
+    /// Output rows per chunk for a depthwise `geometry`.
+    package static func chunkRows(for geometry: ConvolutionGeometry) -> Int {
+        min(geometry.outputHeight, max(1, (chunkPixels + geometry.outputWidth - 1) / geometry.outputWidth))
+    }
+
+    /// Expanded input rows one chunk reads: the ring's size.
+    package static func ringRows(for geometry: ConvolutionGeometry) -> Int {
+        (chunkRows(for: geometry) - 1) * geometry.strideHeight + geometry.kernelHeight
+    }
+
+    /// Floats of scratch one call needs: the ring of expanded rows (if there is an expansion) and one chunk of
+    /// depthwise output.
+    package static func scratchCount(for geometry: ConvolutionGeometry, expands: Bool) -> Int {
+        let channels = geometry.inputChannels
+        let ring = expands ? ringRows(for: geometry) * geometry.inputWidth * channels : 0
+        return ring + chunkRows(for: geometry) * geometry.outputWidth * channels
+    }
+
+    /// Computes output rows `rows` (row `n * outputHeight + y`). Calls on disjoint row ranges may run concurrently,
+    /// each with its own `scratch`.
+    package func forward(
+        input: UnsafePointer<Float>, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+        rows: Range<Int>, scratch: UnsafeMutablePointer<Float>
+    ) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= geometry.outputRows, "rows out of range")
+        let g = geometry
+        let channels = g.inputChannels
+        let inputPixelSize = expand?.inputChannels ?? channels
+        let ringRows = Self.ringRows(for: g)
+        let expandedRowSize = g.inputWidth * channels
+        let ring = scratch
+        let depthwiseOutput = scratch + (expand == nil ? 0 : ringRows * expandedRowSize)
+        let outputRowSize = g.outputWidth * project.outputChannels
+        // Expanded rows [ringStart, ringEnd) of image `ringImage` are in the ring, row y at slot y % ringRows.
+        var ringImage = -1
+        var ringEnd = 0
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let (image, firstY) = row.quotientAndRemainder(dividingBy: g.outputHeight)
+            let count = min(chunkRows, g.outputHeight - firstY, rows.upperBound - row)
+            if let expand {
+                let first = max(0, firstY * g.strideHeight - g.padTop)
+                let end = min(g.inputHeight, (firstY + count - 1) * g.strideHeight - g.padTop + g.kernelHeight)
+                let needed = first..<max(first, end)  // empty when every window lies in the padding
+                if image != ringImage || ringEnd < needed.lowerBound {
+                    ringImage = image
+                    ringEnd = needed.lowerBound
+                }
+                while ringEnd < needed.upperBound {
+                    let slot = ringEnd % ringRows
+                    let span = min(needed.upperBound - ringEnd, ringRows - slot)
+                    PointwiseConvolution.forward(
+                        input: input + (image * g.inputHeight + ringEnd) * g.inputWidth * inputPixelSize,
+                        inputChannels: expand.inputChannels, packedWeights: expand.weights, outputChannels: channels,
+                        bias: expand.bias, residual: nil, clamp: expand.clamp, output: ring + slot * expandedRowSize,
+                        pixels: 0..<(span * g.inputWidth))
+                    ringEnd += span
+                }
+            }
+            DepthwiseConvolution.forward(
+                geometry: g,
+                inputRow: { n, y in
+                    expand == nil ? input + (n * g.inputHeight + y) * expandedRowSize
+                        : UnsafePointer(ring + y % ringRows * expandedRowSize)
+                },
+                weights: depthwiseWeights, bias: depthwiseBias, clamp: depthwiseClamp,
+                outputRow: { depthwiseOutput + ($0 - row) * g.outputWidth * channels }, rows: row..<(row + count))
+            PointwiseConvolution.forward(
+                input: depthwiseOutput, inputChannels: channels, packedWeights: project.weights,
+                outputChannels: project.outputChannels, bias: project.bias,
+                residual: residual.map { $0 + row * outputRowSize }, clamp: project.clamp,
+                output: output + row * outputRowSize, pixels: 0..<(count * g.outputWidth))
+            row += count
+        }
+    }
+
+    /// The three stages run one after the other by their naive references over whole tensors: the oracle for
+    /// tests. `expandWeights` and `projectWeights` are unpacked `[inputChannels, outputChannels]`; the `weights`
+    /// pointers of the stages are ignored.
+    package func reference(
+        input: UnsafePointer<Float>, expandWeights: UnsafePointer<Float>?, projectWeights: UnsafePointer<Float>,
+        residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
+    ) {
+        let g = geometry
+        var expanded = [Float](repeating: 0, count: g.inputCount)
+        var depthwise = [Float](repeating: 0, count: g.outputCount)
+        expanded.withUnsafeMutableBufferPointer { expanded in
+            if let expand {
+                PointwiseConvolution.reference(
+                    input: input, inputChannels: expand.inputChannels, weights: expandWeights!,
+                    outputChannels: g.inputChannels, bias: expand.bias, residual: nil, clamp: expand.clamp,
+                    output: expanded.baseAddress!, pixels: 0..<(g.batch * g.inputHeight * g.inputWidth))
+            } else {
+                expanded.baseAddress!.update(from: input, count: g.inputCount)
+            }
+            depthwise.withUnsafeMutableBufferPointer { depthwise in
+                DepthwiseConvolution.reference(
+                    geometry: g, input: expanded.baseAddress!, weights: depthwiseWeights, bias: depthwiseBias,
+                    clamp: depthwiseClamp, output: depthwise.baseAddress!, rows: 0..<g.outputRows)
+                PointwiseConvolution.reference(
+                    input: depthwise.baseAddress!, inputChannels: g.outputChannels, weights: projectWeights,
+                    outputChannels: project.outputChannels, bias: project.bias, residual: residual,
+                    clamp: project.clamp, output: output, pixels: 0..<(g.outputRows * g.outputWidth))
+            }
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import BottleneckEngine
+import Testing
+
+@Suite struct InvertedBottleneckTests {
+    /// Depthwise geometries (the expanded tensor's): strides 1 and 2, 3x3 and 5x5, asymmetric TF-SAME pads, widths
+    /// that leave partial projection tiles, channel counts with SIMD remainders, several images, and a kernel
+    /// taller than the stride so that chunks share ring rows.
+    static let geometries: [ConvolutionGeometry] = [
+        ConvolutionGeometry(batch: 1, inputHeight: 11, inputWidth: 9, inputChannels: 24, outputChannels: 24,
+                            kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+                            groups: 24),
+        ConvolutionGeometry(batch: 2, inputHeight: 14, inputWidth: 13, inputChannels: 17, outputChannels: 17,
+                            kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
+                            padTop: 0, padLeft: 0, padBottom: 1, padRight: 1, groups: 17),
+        ConvolutionGeometry(batch: 2, inputHeight: 10, inputWidth: 30, inputChannels: 40, outputChannels: 40,
+                            kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2,
+                            groups: 40),
+        ConvolutionGeometry(batch: 1, inputHeight: 15, inputWidth: 7, inputChannels: 9, outputChannels: 9,
+                            kernelHeight: 5, kernelWidth: 5, strideHeight: 2, strideWidth: 2,
+                            padTop: 1, padLeft: 2, padBottom: 2, padRight: 2, groups: 9),
+        // A window taller than the input with padding: chunks whose rows read only part of the kernel.
+        ConvolutionGeometry(batch: 1, inputHeight: 3, inputWidth: 20, inputChannels: 16, outputChannels: 16,
+                            kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2,
+                            groups: 16),
+    ]
+
+    // Against the three references run one after the other, for every split of the rows into three calls (each
+    // with its own NaN-filled scratch, so a read of a ring row that was never computed shows), with and without an
+    // expansion and a residual. Tolerance 1e-4 relative to the values' scale: three fp32 stages against Double
+    // (pointwise) and fp32 (depthwise) references, sums of up to 40 products of values in [-2, 2].
+    @Test(arguments: geometries, [(true, true), (true, false), (false, true), (false, false)])
+    func forwardMatchesReference(geometry: ConvolutionGeometry, variant: (expands: Bool, residual: Bool)) {
+        let channels = geometry.inputChannels
+        let (blockInputChannels, outputChannels) = (variant.expands ? 11 : channels, 13)
+        var random = SplitMix64(seed: UInt64(geometry.inputWidth * 131 + channels))
+        let pixels = geometry.batch * geometry.inputHeight * geometry.inputWidth
+        let outputPixels = geometry.outputRows * geometry.outputWidth
+        let input = FloatBuffer(random.floats(pixels * blockInputChannels, in: -2...2))
+        let expandWeights = FloatBuffer(random.floats(blockInputChannels * channels))
+        let expandBias = FloatBuffer(random.floats(channels))
+        let depthwiseWeights = FloatBuffer(random.floats(geometry.kernelHeight * geometry.kernelWidth * channels))
+        let depthwiseBias = FloatBuffer(random.floats(channels))
+        let projectWeights = FloatBuffer(random.floats(channels * outputChannels))
+        let projectBias = FloatBuffer(random.floats(outputChannels))
+        let residual = FloatBuffer(random.floats(outputPixels * outputChannels, in: -2...2))
+        let scratchCount = InvertedBottleneck.scratchCount(for: geometry, expands: variant.expands)
+        let scratch = FloatBuffer(repeating: .nan, count: scratchCount)
+        let sentinel: Float = 4321
+        let fast = FloatBuffer(repeating: sentinel, count: outputPixels * outputChannels)
+        let expected = FloatBuffer(repeating: 0, count: outputPixels * outputChannels)
+        defer {
+            [input, expandWeights, expandBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias, residual,
+             scratch, fast, expected].forEach { $0.deallocate() }
+        }
+        let packedExpand = PointwiseConvolution.pack(weights: expandWeights.pointer, inputChannels: blockInputChannels,
+                                                     outputChannels: channels)
+        let packedProject = PointwiseConvolution.pack(weights: projectWeights.pointer, inputChannels: channels,
+                                                      outputChannels: outputChannels)
+        packedExpand.withUnsafeBufferPointer { packedExpand in
+            packedProject.withUnsafeBufferPointer { packedProject in
+                let block = InvertedBottleneck(
+                    geometry: geometry,
+                    expand: variant.expands
+                        ? .init(weights: packedExpand.baseAddress!, bias: expandBias.pointer, clamp: .relu6,
+                                inputChannels: blockInputChannels, outputChannels: channels)
+                        : nil,
+                    depthwiseWeights: depthwiseWeights.pointer, depthwiseBias: depthwiseBias.pointer,
+                    depthwiseClamp: Clamp(lower: -0.5, upper: 1.5),
+                    project: .init(weights: packedProject.baseAddress!, bias: projectBias.pointer,
+                                   clamp: variant.residual ? .none : .relu,
+                                   inputChannels: channels, outputChannels: outputChannels))
+                let residualPointer = variant.residual ? UnsafePointer(residual.pointer) : nil
+                runInPieces(rows: 0..<geometry.outputRows, rowSize: geometry.outputWidth * outputChannels,
+                            output: fast, sentinel: sentinel) { rows in
+                    scratch.pointer.update(repeating: .nan, count: scratchCount)
+                    block.forward(input: input.pointer, residual: residualPointer, output: fast.pointer, rows: rows,
+                                  scratch: scratch.pointer)
+                }
+                block.reference(input: input.pointer, expandWeights: expandWeights.pointer,
+                                projectWeights: projectWeights.pointer, residual: residualPointer,
+                                output: expected.pointer)
+            }
+        }
+        let error = maximumError(fast.values, expected.values)
+        #expect(error <= 1e-4, "\(geometry) \(variant): max error \(error)")
+    }
+}
