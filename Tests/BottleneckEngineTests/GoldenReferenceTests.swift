@@ -50,8 +50,9 @@ import Testing
         #expect(labels.filter { $0.contains("[InvertedBottleneck") }.count == 6, "\(labels)")
     }
 
-    // A batch of all five images, split into per-image streams (2 threads) or run as one batch (1 thread),
-    // gives each image's single-run result. Tolerance 1e-5: the same kernels in a different order of images.
+    // A batch of all five images gives each image's single-run result: one stream with groups of 4 and 1 images
+    // (1 thread), two streams with groups of 3 and 2 (2 threads). Tolerance 1e-5: the same kernels, with the
+    // pixels of a 1x1 convolution's register tiles drawn from different images.
     @Test(arguments: [1, 2])
     func batchEqualsSingleImages(threads: Int) throws {
         let session = InferenceSession(model: model, threads: threads)
