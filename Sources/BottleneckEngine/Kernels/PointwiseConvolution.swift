@@ -15,9 +15,12 @@ package enum PointwiseConvolution {
     /// every tile of pixels passes over it.
     static let panelOuterThreshold = 512 << 10
 
+    /// Panels of 16 output channels (the last one zero padded).
+    package static func panelCount(outputChannels: Int) -> Int { (outputChannels + panelWidth - 1) / panelWidth }
+
     /// Packs `weights` `[inputChannels, outputChannels]` (row-major) into `[panel][inputChannels][16]`.
     package static func pack(weights: UnsafePointer<Float>, inputChannels: Int, outputChannels: Int) -> [Float] {
-        let panels = (outputChannels + panelWidth - 1) / panelWidth
+        let panels = panelCount(outputChannels: outputChannels)
         var packed = [Float](repeating: 0, count: panels * inputChannels * panelWidth)
         for panel in 0..<panels {
             for input in 0..<inputChannels {
@@ -30,8 +33,9 @@ package enum PointwiseConvolution {
         return packed
     }
 
-    /// Computes the output pixels `pixels` (rows of `[pixelCount, outputChannels]`); calls on disjoint ranges may
-    /// run concurrently.
+    /// Computes the output pixels `pixels` (rows of `[pixelCount, outputChannels]`) in the output channels of
+    /// `panels` (panel `p` is channels `16p ..< 16p + 16`; nil for all); calls on disjoint ranges of pixels or
+    /// panels may run concurrently.
     /// - Parameters:
     ///   - input: `[pixelCount, inputChannels]`.
     ///   - packedWeights: from `pack(weights:inputChannels:outputChannels:)`.
@@ -41,23 +45,33 @@ package enum PointwiseConvolution {
     package static func forward(
         input: UnsafePointer<Float>, inputChannels: Int, packedWeights: UnsafePointer<Float>, outputChannels: Int,
         bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, clamp: Clamp,
-        output: UnsafeMutablePointer<Float>, pixels: Range<Int>
+        output: UnsafeMutablePointer<Float>, pixels: Range<Int>, panels: Range<Int>? = nil
     ) {
-        let panels = (outputChannels + panelWidth - 1) / panelWidth
+        let panels = panels ?? 0..<panelCount(outputChannels: outputChannels)
         let context = Context(input: input, inputChannels: inputChannels, packedWeights: packedWeights,
                               outputChannels: outputChannels, bias: bias, residual: residual,
                               lower: SIMD16(repeating: clamp.lower), upper: SIMD16(repeating: clamp.upper),
                               output: output)
-        let tiles = stride(from: pixels.lowerBound, to: pixels.upperBound, by: tileRows)
-        if panels * inputChannels * panelWidth * 4 > panelOuterThreshold {
-            for panel in 0..<panels {
-                for first in tiles { context.tile(first: first, rows: min(tileRows, pixels.upperBound - first), panel: panel) }
+        guard !pixels.isEmpty else { return }
+        // As few tiles as 6-row tiles need, with the pixels spread evenly over them (49 = 4 x 6 + 5 x 5 rather
+        // than 8 x 6 + 1): a tile of 4 or more rows still keeps 8 independent accumulator chains busy.
+        let tileCount = (pixels.count + tileRows - 1) / tileRows
+        let (rowsPerTile, longerTiles) = pixels.count.quotientAndRemainder(dividingBy: tileCount)
+        func forEachTile(_ body: (_ first: Int, _ rows: Int) -> Void) {
+            var first = pixels.lowerBound
+            for index in 0..<tileCount {
+                let rows = rowsPerTile + (index < longerTiles ? 1 : 0)
+                body(first, rows)
+                first += rows
+            }
+        }
+        if panels.count * inputChannels * panelWidth * 4 > panelOuterThreshold {
+            for panel in panels {
+                forEachTile { first, rows in context.tile(first: first, rows: rows, panel: panel) }
             }
         } else {
-            for first in tiles {
-                for panel in 0..<panels {
-                    context.tile(first: first, rows: min(tileRows, pixels.upperBound - first), panel: panel)
-                }
+            forEachTile { first, rows in
+                for panel in panels { context.tile(first: first, rows: rows, panel: panel) }
             }
         }
     }
@@ -80,6 +94,15 @@ package enum PointwiseConvolution {
         }
     }
 
+    /// The pixel count of a register tile, as a type (see `Context.tile`).
+    private protocol TileHeight { static var rows: Int { get } }
+    private enum OneRow: TileHeight { static var rows: Int { 1 } }
+    private enum TwoRows: TileHeight { static var rows: Int { 2 } }
+    private enum ThreeRows: TileHeight { static var rows: Int { 3 } }
+    private enum FourRows: TileHeight { static var rows: Int { 4 } }
+    private enum FiveRows: TileHeight { static var rows: Int { 5 } }
+    private enum SixRows: TileHeight { static var rows: Int { 6 } }
+
     /// The operands of one call, so the tile kernel takes few arguments.
     private struct Context {
         let input: UnsafePointer<Float>
@@ -92,17 +115,33 @@ package enum PointwiseConvolution {
         let upper: SIMD16<Float>
         let output: UnsafeMutablePointer<Float>
 
-        /// Output pixels `first ..< first + rows` (rows <= 6) by the 16 channels of `panel`. A short tile repeats
-        /// its first row in the missing rows' registers (computed, never stored) so one loop serves every tile.
+        /// Output pixels `first ..< first + rows` (1 <= rows <= 6) by the 16 channels of `panel`.
         @inline(__always)
         func tile(first: Int, rows: Int, panel: Int) {
+            switch rows {
+            case 6: tile(SixRows.self, first: first, panel: panel)
+            case 5: tile(FiveRows.self, first: first, panel: panel)
+            case 4: tile(FourRows.self, first: first, panel: panel)
+            case 3: tile(ThreeRows.self, first: first, panel: panel)
+            case 2: tile(TwoRows.self, first: first, panel: panel)
+            default: tile(OneRow.self, first: first, panel: panel)
+            }
+        }
+
+        /// The register tile. The height is a type so that each one is specialised into its own loop, free of
+        /// tests for the rows it does not have.
+        private func tile<Height: TileHeight>(_: Height.Type, first: Int, panel: Int) {
+            let rowCount = Height.rows
             let weights = packedWeights + panel * inputChannels * PointwiseConvolution.panelWidth
             let k = inputChannels
+            let channel = panel * PointwiseConvolution.panelWidth
+            let lanes = min(PointwiseConvolution.panelWidth, outputChannels - channel)
             // One pointer per pixel row and wrapping index arithmetic keep the loop free of overflow checks, so
-            // the 12 accumulators stay in registers.
+            // the accumulators stay in registers. Rows past `rowCount` alias row 0 and are never accumulated.
             let a0 = input + first * k
-            let a1 = a0 + (rows > 1 ? k : 0), a2 = a0 + (rows > 2 ? 2 * k : 0)
-            let a3 = a0 + (rows > 3 ? 3 * k : 0), a4 = a0 + (rows > 4 ? 4 * k : 0), a5 = a0 + (rows > 5 ? 5 * k : 0)
+            let a1 = a0 + (rowCount > 1 ? k : 0), a2 = a0 + (rowCount > 2 ? 2 * k : 0)
+            let a3 = a0 + (rowCount > 3 ? 3 * k : 0), a4 = a0 + (rowCount > 4 ? 4 * k : 0)
+            let a5 = a0 + (rowCount > 5 ? 5 * k : 0)
             var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>()
             var c3 = SIMD16<Float>(), c4 = SIMD16<Float>(), c5 = SIMD16<Float>()
             var w = UnsafeRawPointer(weights)
@@ -110,28 +149,20 @@ package enum PointwiseConvolution {
             while index < k {
                 let wv = w.loadUnaligned(as: SIMD16<Float>.self)
                 c0.addProduct(SIMD16(repeating: a0[index]), wv)
-                c1.addProduct(SIMD16(repeating: a1[index]), wv)
-                c2.addProduct(SIMD16(repeating: a2[index]), wv)
-                c3.addProduct(SIMD16(repeating: a3[index]), wv)
-                c4.addProduct(SIMD16(repeating: a4[index]), wv)
-                c5.addProduct(SIMD16(repeating: a5[index]), wv)
+                if rowCount > 1 { c1.addProduct(SIMD16(repeating: a1[index]), wv) }
+                if rowCount > 2 { c2.addProduct(SIMD16(repeating: a2[index]), wv) }
+                if rowCount > 3 { c3.addProduct(SIMD16(repeating: a3[index]), wv) }
+                if rowCount > 4 { c4.addProduct(SIMD16(repeating: a4[index]), wv) }
+                if rowCount > 5 { c5.addProduct(SIMD16(repeating: a5[index]), wv) }
                 w += 64
                 index &+= 1
             }
-            let channel = panel * PointwiseConvolution.panelWidth
-            let lanes = min(PointwiseConvolution.panelWidth, outputChannels - channel)
-            let accumulators = (c0, c1, c2, c3, c4, c5)
-            for row in 0..<rows {
-                let sum = switch row {
-                case 0: accumulators.0
-                case 1: accumulators.1
-                case 2: accumulators.2
-                case 3: accumulators.3
-                case 4: accumulators.4
-                default: accumulators.5
-                }
-                store(sum, pixel: first + row, channel: channel, lanes: lanes)
-            }
+            store(c0, pixel: first, channel: channel, lanes: lanes)
+            if rowCount > 1 { store(c1, pixel: first + 1, channel: channel, lanes: lanes) }
+            if rowCount > 2 { store(c2, pixel: first + 2, channel: channel, lanes: lanes) }
+            if rowCount > 3 { store(c3, pixel: first + 3, channel: channel, lanes: lanes) }
+            if rowCount > 4 { store(c4, pixel: first + 4, channel: channel, lanes: lanes) }
+            if rowCount > 5 { store(c5, pixel: first + 5, channel: channel, lanes: lanes) }
         }
 
         /// Adds bias and residual, clamps and writes `lanes` channels of one pixel.

@@ -30,8 +30,15 @@ extension ExecutionPlanner {
         if let residual { read(residual) }
         let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
         let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp, scratch: scratch)
-        append(node.name, workItems: geometry.outputRows) { arena, rows in
-            body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena, rows)
+        // A 1x1 convolution with more output channels than pixels (EfficientNet's 7x7 and 14x14 expansions) gives
+        // each thread a share of the 16-channel weight panels rather than of the rows, so that each fetches only
+        // its share of the weights (at batch 1 they come from memory, not cache).
+        let allRows = 0..<geometry.outputRows
+        let panels = PointwiseConvolution.panelCount(outputChannels: geometry.outputChannels)
+        let splitsPanels = convolution.kind == .pointwise && allRows.count * geometry.outputWidth < geometry.outputChannels
+        append(node.name, workItems: splitsPanels ? panels : allRows.count) { arena, items in
+            body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena,
+                 splitsPanels ? allRows : items, splitsPanels ? items : nil)
         }
         if let separateResidual {
             try planSeparateResidual(node, convolutionOutput: output, residual: separateResidual,
@@ -63,16 +70,16 @@ extension ExecutionPlanner {
             padRight: pads.right, groups: convolution.groups)
     }
 
-    /// Runs one prepared convolution over output rows `rows`:
-    /// `(input, output, residual, arena, rows)`.
+    /// Runs one prepared convolution over output rows `rows` (and, for a 1x1 convolution, the weight panels
+    /// `panels`, nil for all): `(input, output, residual, arena, rows, panels)`.
     static func convolutionBody(
         _ convolution: PreparedConvolution, geometry: ConvolutionGeometry, clamp: Clamp, scratch: Int?
     ) -> @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, Arena,
-                    Range<Int>) -> Void
+                    Range<Int>, Range<Int>?) -> Void
     {
         let outputChannels = geometry.outputChannels
         let outputWidth = geometry.outputWidth
-        return { input, output, residual, arena, rows in
+        return { input, output, residual, arena, rows, panels in
             convolution.packedWeights.withUnsafeBufferPointer { weights in
                 convolution.bias.withUnsafeBufferPointer { bias in
                     let pixels = (rows.lowerBound * outputWidth)..<(rows.upperBound * outputWidth)
@@ -92,7 +99,8 @@ extension ExecutionPlanner {
                         PointwiseConvolution.forward(
                             input: input, inputChannels: geometry.inputChannels, packedWeights: weights.baseAddress!,
                             outputChannels: outputChannels, bias: bias.baseAddress!,
-                            residual: residual.map { UnsafePointer($0) }, clamp: clamp, output: output, pixels: pixels)
+                            residual: residual.map { UnsafePointer($0) }, clamp: clamp, output: output, pixels: pixels,
+                            panels: panels)
                     case .depthwise:
                         DepthwiseConvolution.forward(
                             geometry: geometry, input: input, weights: weights.baseAddress!, bias: bias.baseAddress!,

@@ -3,9 +3,10 @@ import Foundation
 import Testing
 
 @Suite struct PointwiseConvolutionTests {
-    // (pixels, input channels, output channels): odd counts, partial panels (N not a multiple of 16), partial
-    // tiles (pixels not a multiple of 6), and EfficientNet-like shapes.
-    static let shapes = [(1, 3, 5), (7, 16, 16), (13, 5, 33), (23, 24, 144), (49, 320, 1280), (37, 1152, 40)]
+    // (pixels, input channels, output channels): odd counts, partial panels (N not a multiple of 16), pixel counts
+    // that need tiles of every height from 1 to 6 (also through the uneven pieces), and EfficientNet-like shapes.
+    static let shapes = [(1, 3, 5), (7, 16, 16), (8, 9, 24), (13, 5, 33), (23, 24, 144), (49, 320, 1280),
+                         (37, 1152, 40)]
 
     // Tolerance 1e-5 relative to the sum of |terms|: float32 accumulation against a Double reference.
     @Test(arguments: shapes, [false, true])
@@ -40,6 +41,38 @@ import Testing
             let scale = Float(inputChannels) * 2 + 4
             #expect(maximumError(fast.values, expected.values) <= 1e-5 * scale, "\(shape) clamp \(clamp)")
         }
+    }
+
+    // Threads may split the output channels instead of the pixels: calls over disjoint panel ranges together
+    // write the whole output, and each writes only its own channels. Same tolerance as above.
+    @Test func forwardOverPanelRangesMatchesReference() {
+        let (pixelCount, inputChannels, outputChannels) = (11, 21, 45)  // 3 panels, the last one 13 wide
+        var random = SplitMix64(seed: 45)
+        let input = FloatBuffer(random.floats(pixelCount * inputChannels))
+        let weights = FloatBuffer(random.floats(inputChannels * outputChannels))
+        let bias = FloatBuffer(random.floats(outputChannels))
+        let fast = FloatBuffer(repeating: .nan, count: pixelCount * outputChannels)
+        let expected = FloatBuffer(repeating: 0, count: pixelCount * outputChannels)
+        defer { [input, weights, bias, fast, expected].forEach { $0.deallocate() } }
+        let packed = PointwiseConvolution.pack(weights: weights.pointer, inputChannels: inputChannels,
+                                               outputChannels: outputChannels)
+        packed.withUnsafeBufferPointer { packed in
+            var allowed = Set<Int>()
+            for panels in [0..<1, 2..<3, 1..<2] {
+                allowed.formUnion((panels.lowerBound * 16)..<min(outputChannels, panels.upperBound * 16))
+                PointwiseConvolution.forward(
+                    input: input.pointer, inputChannels: inputChannels, packedWeights: packed.baseAddress!,
+                    outputChannels: outputChannels, bias: bias.pointer, residual: nil, clamp: .relu6,
+                    output: fast.pointer, pixels: 0..<pixelCount, panels: panels)
+                let written = fast.values.enumerated().filter { !$0.element.isNaN }.map { $0.offset % outputChannels }
+                #expect(Set(written) == allowed, "after panels \(panels)")
+            }
+        }
+        PointwiseConvolution.reference(
+            input: input.pointer, inputChannels: inputChannels, weights: weights.pointer,
+            outputChannels: outputChannels, bias: bias.pointer, residual: nil, clamp: .relu6,
+            output: expected.pointer, pixels: 0..<pixelCount)
+        #expect(maximumError(fast.values, expected.values) <= 1e-5 * (Float(inputChannels) * 2 + 4))
     }
 
     @Test func forwardWritesOnlyItsPixels() {
