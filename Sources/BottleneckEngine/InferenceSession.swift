@@ -28,7 +28,7 @@ public final class InferenceSession {
     /// 1x1 convolutions (megabytes that do not stay in cache between images) for all its images, while the early
     /// blocks still run fused image by image. Measured on EfficientNet-Lite0 (images/s against single images):
     /// groups of 2 and 4 gained 6-7% at one thread, batch 8, and at two threads, batch 32; 8 and 16 gained less.
-    static let maximumGroup = 4
+    public static let maximumGroup = 4
 
     /// Both cores busy by default.
     public static var defaultThreadCount: Int { ProcessInfo.processInfo.activeProcessorCount }

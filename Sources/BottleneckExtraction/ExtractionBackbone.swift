@@ -40,27 +40,55 @@ struct ExtractionBackbone: Sendable {
                                        dimension: probe[tensorName]!.values.count)
     }
 
-    /// One thread's session and input buffer: decode, preprocess and run one image at a time.
+    /// One thread's session and input buffer: decode and preprocess up to `capacity` images into their slots,
+    /// then run the backbone on them together.
     final class Worker {
         let backbone: ExtractionBackbone
+        /// Images one run takes.
+        let capacity: Int
         private let session: InferenceSession
         private var input: [Float]
 
-        init(_ backbone: ExtractionBackbone) {
+        /// - Parameter capacity: images per run; the engine runs up to `InferenceSession.maximumGroup` together
+        ///   (each late layer's weights fetched once for all of them), so more gains nothing.
+        init(_ backbone: ExtractionBackbone, capacity: Int = 1) {
+            precondition(capacity >= 1, "capacity must be at least 1")
             self.backbone = backbone
+            self.capacity = capacity
             session = InferenceSession(model: backbone.model, threads: 1)
-            input = [Float](repeating: 0, count: backbone.preprocessor.valuesPerImage)
+            input = [Float](repeating: 0, count: capacity * backbone.preprocessor.valuesPerImage)
         }
 
-        /// The bottleneck vector of an encoded image.
-        /// - Throws: `ImageError` for bytes that are not a decodable image; engine errors otherwise.
-        func vector(of bytes: Data, source: String, decoder: ImageDecoder) throws -> [Float] {
+        /// Decodes an encoded image and preprocesses it into input slot `slot`.
+        /// - Throws: `ImageError` for bytes that are not a decodable image.
+        func prepare(_ bytes: Data, source: String, decoder: ImageDecoder, slot: Int) throws {
+            precondition(slot >= 0 && slot < capacity, "slot \(slot) out of 0..<\(capacity)")
             let preprocessor = backbone.preprocessor
             let image = try decoder.decode(bytes, source: source,
                                            minimumShorterSide: preprocessor.spec.resizeShorterSide)
-            input.withUnsafeMutableBufferPointer { preprocessor.prepare(image, into: $0.baseAddress!) }
-            return try session.run(input, shape: preprocessor.modelInputShape(), layout: .nhwc)[backbone.tensorName]!
-                .values
+            input.withUnsafeMutableBufferPointer {
+                preprocessor.prepare(image, into: $0.baseAddress! + slot * preprocessor.valuesPerImage)
+            }
+        }
+
+        /// The bottleneck vectors of the images prepared in slots `0..<count`, in slot order.
+        func vectors(count: Int) throws -> [[Float]] {
+            precondition(count >= 1 && count <= capacity, "count \(count) out of 1...\(capacity)")
+            let valuesPerImage = backbone.preprocessor.valuesPerImage
+            var shape = backbone.preprocessor.modelInputShape()
+            shape[0] = count
+            let output = try input.withUnsafeBufferPointer {
+                try session.run(UnsafeBufferPointer(rebasing: $0[..<(count * valuesPerImage)]), shape: shape,
+                                layout: .nhwc)[backbone.tensorName]!
+            }
+            return (0..<count).map { Array(output.item($0)) }
+        }
+
+        /// The bottleneck vector of one encoded image.
+        /// - Throws: `ImageError` for bytes that are not a decodable image; engine errors otherwise.
+        func vector(of bytes: Data, source: String, decoder: ImageDecoder) throws -> [Float] {
+            try prepare(bytes, source: source, decoder: decoder, slot: 0)
+            return try vectors(count: 1)[0]
         }
     }
 }

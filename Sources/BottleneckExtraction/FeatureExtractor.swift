@@ -7,10 +7,10 @@ import Synchronization
 
 /// Computes the bottleneck vector of every image of a dataset once and keeps it in the feature cache.
 ///
-/// Each of `threads` workers takes the next uncached image, reads and decodes it (TurboJPEG with DCT scaling,
-/// libpng), preprocesses it straight into its own NHWC buffer and runs the backbone on it with a one-thread
-/// session: while one worker decodes, the other runs the network, so both cores stay busy without a queue
-/// between stages. Vectors go to the cache, which commits a shard at a time; a run killed at any moment loses
+/// Each of `threads` workers takes the next few uncached images, reads and decodes them (TurboJPEG with DCT
+/// scaling, libpng), preprocesses them straight into its own NHWC buffer and runs the backbone on them together
+/// with a one-thread session: while one worker decodes, the other runs the network, so both cores stay busy
+/// without a queue between stages. Vectors go to the cache, which commits a shard at a time; a run killed at any moment loses
 /// at most the uncommitted vectors, and the next run computes only what is missing.
 public final class FeatureExtractor {
     public let options: ExtractionOptions
@@ -109,11 +109,11 @@ private final class WorkState: @unchecked Sendable {
     var failures: [(URL, ImageError)] { lock.withLock { failureList } }
     var fatalError: (any Error)? { lock.withLock { fatal } }
 
-    /// The next image index, or nil when none is left or the run must stop.
-    func claim() -> Int? {
-        if lock.withLock({ fatal != nil }) { return nil }
-        let index = next.add(1, ordering: .relaxed).oldValue
-        return index < work.count ? index : nil
+    /// The next (up to) `count` image indices, empty when none is left or the run must stop.
+    func claim(upTo count: Int) -> Range<Int> {
+        if lock.withLock({ fatal != nil }) { return 0..<0 }
+        let first = min(next.add(count, ordering: .relaxed).oldValue, work.count)
+        return first..<min(first + count, work.count)
     }
 
     func fail(_ path: URL, _ error: ImageError) {
@@ -131,28 +131,42 @@ private struct WorkerContext: @unchecked Sendable {
     let decoder: ImageDecoder
     let cache: FeatureCache
 
-    /// One worker: its own session and input buffer, images until none is left.
+    /// One worker: its own session and input buffer, a few images at a time until none is left. The images of a
+    /// claim are decoded one by one, then run through the backbone together (see `InferenceSession`).
     func process(_ state: WorkState, isCancelled: @Sendable () -> Bool) {
-        let worker = ExtractionBackbone.Worker(backbone)
-        while !isCancelled(), let index = state.claim() {
-            let path = state.work[index].path
-            defer { state.done.add(1, ordering: .relaxed) }
-            do {
-                let bytes: Data
+        let worker = ExtractionBackbone.Worker(backbone, capacity: InferenceSession.maximumGroup)
+        while !isCancelled() {
+            let claimed = state.claim(upTo: worker.capacity)
+            if claimed.isEmpty { return }
+            var prepared: [ImageHash] = []
+            for index in claimed {
+                let path = state.work[index].path
                 do {
-                    bytes = try Data(contentsOf: path)
+                    let bytes: Data
+                    do {
+                        bytes = try Data(contentsOf: path)
+                    } catch {
+                        throw ImageError(.unreadable, source: path.path, reason: "\(error.localizedDescription)")
+                    }
+                    try worker.prepare(bytes, source: path.path, decoder: decoder, slot: prepared.count)
+                    // A file edited since the scan is stored under its new content, never under the old hash.
+                    prepared.append(ImageHash.of(bytes))
+                } catch let error as ImageError {
+                    state.fail(path, error)
                 } catch {
-                    throw ImageError(.unreadable, source: path.path, reason: "\(error.localizedDescription)")
+                    state.stop(with: error)
                 }
-                // A file edited since the scan is stored under its new content, never under the old hash.
-                let hash = ImageHash.of(bytes)
-                let vector = try worker.vector(of: bytes, source: path.path, decoder: decoder)
-                _ = try cache.append(hash, vector)
-            } catch let error as ImageError {
-                state.fail(path, error)
+            }
+            do {
+                if !prepared.isEmpty {
+                    for (hash, vector) in zip(prepared, try worker.vectors(count: prepared.count)) {
+                        _ = try cache.append(hash, vector)
+                    }
+                }
             } catch {
                 state.stop(with: error)
             }
+            state.done.add(claimed.count, ordering: .relaxed)
         }
     }
 }
