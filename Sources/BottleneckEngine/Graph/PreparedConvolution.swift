@@ -10,8 +10,8 @@ public final class PreparedConvolution: Sendable {
         case pointwise
         /// One filter per channel. Weights `[kernelHeight, kernelWidth, channels]`.
         case depthwise
-        /// Anything else: im2col then one sgemm per group.
-        /// Weights `[groups][kernelHeight, kernelWidth, inputChannels/groups, outputChannels/groups]`.
+        /// Anything else: an indirect matrix product with the epilogue fused (`IndirectConvolution`). Weights in
+        /// 16-channel panels per group, `[groups][panel][kernelHeight, kernelWidth, inputChannels/groups][16]`.
         case general
     }
 
@@ -62,20 +62,10 @@ public final class PreparedConvolution: Sendable {
             }
         } else {
             kind = .general
-            let outputsPerGroup = outputChannels / groups
-            let groupSize = kernelHeight * kernelWidth * channelsPerGroup * outputsPerGroup
-            for group in 0..<groups {
-                for output in 0..<outputsPerGroup {
-                    for input in 0..<channelsPerGroup {
-                        for row in 0..<kernelHeight {
-                            for column in 0..<kernelWidth {
-                                let packedRow = (row * kernelWidth + column) * channelsPerGroup + input
-                                packed[group * groupSize + packedRow * outputsPerGroup + output] =
-                                    weight(group * outputsPerGroup + output, input, row, column)
-                            }
-                        }
-                    }
-                }
+            packed = values.withUnsafeBufferPointer {
+                IndirectConvolution.pack(weightsOIHW: $0.baseAddress!, outputChannels: outputChannels,
+                                         inputChannelsPerGroup: channelsPerGroup, kernelHeight: kernelHeight,
+                                         kernelWidth: kernelWidth, groups: groups)
             }
         }
         self.kind = kind

@@ -1,17 +1,20 @@
 /// A naive direct grouped 2-D convolution over NHWC tensors with ONNX-layout weights: the oracle that tests of
-/// the fast convolution paths (im2col + GEMM, pointwise, depthwise) compare against.
+/// `IndirectConvolution` compare against.
 package enum ConvolutionReference {
-    /// Computes the whole output, one multiply-add at a time.
+    /// Computes the whole output, one multiply-add at a time, in Double:
+    /// `output = clamp(conv(input) + bias + residual)`.
     ///
     /// - Parameters:
     ///   - input: NHWC `[batch, inputHeight, inputWidth, inputChannels]`.
     ///   - weightsOIHW: ONNX layout `[outputChannels, inputChannelsPerGroup, kernelHeight, kernelWidth]`.
     ///   - bias: `[outputChannels]`, or `nil` for none.
-    ///   - clamp: Applied to every output after the bias.
+    ///   - residual: NHWC like `output`, added before the clamp, or `nil` for none.
+    ///   - clamp: Applied to every output last.
     ///   - output: NHWC `[batch, outputHeight, outputWidth, outputChannels]`.
     package static func forward(
         geometry: ConvolutionGeometry, input: UnsafePointer<Float>, weightsOIHW: UnsafePointer<Float>,
-        bias: UnsafePointer<Float>?, clamp: Clamp, output: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, clamp: Clamp,
+        output: UnsafeMutablePointer<Float>
     ) {
         let g = geometry
         let groupInputs = g.inputChannelsPerGroup
@@ -19,9 +22,10 @@ package enum ConvolutionReference {
         for n in 0..<g.batch {
             for outputY in 0..<g.outputHeight {
                 for outputX in 0..<g.outputWidth {
+                    let pixel = (n * g.outputHeight + outputY) * g.outputWidth + outputX
                     for outputChannel in 0..<g.outputChannels {
                         let group = outputChannel / groupOutputs
-                        var sum = bias?[outputChannel] ?? 0
+                        var sum = Double(bias?[outputChannel] ?? 0)
                         for groupInput in 0..<groupInputs {
                             let inputChannel = group * groupInputs + groupInput
                             for ky in 0..<g.kernelHeight {
@@ -36,12 +40,12 @@ package enum ConvolutionReference {
                                     let weight = weightsOIHW[
                                         ((outputChannel * groupInputs + groupInput) * g.kernelHeight + ky)
                                             * g.kernelWidth + kx]
-                                    sum += value * weight
+                                    sum += Double(value) * Double(weight)
                                 }
                             }
                         }
-                        let pixel = (n * g.outputHeight + outputY) * g.outputWidth + outputX
-                        output[pixel * g.outputChannels + outputChannel] = clamp.apply(sum)
+                        if let residual { sum += Double(residual[pixel * g.outputChannels + outputChannel]) }
+                        output[pixel * g.outputChannels + outputChannel] = clamp.apply(Float(sum))
                     }
                 }
             }

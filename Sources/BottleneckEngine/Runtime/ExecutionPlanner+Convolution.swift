@@ -1,4 +1,4 @@
-/// Planning convolutions (pointwise, depthwise, im2col) and matrix products, with their fused epilogues.
+/// Planning convolutions (pointwise, depthwise, indirect) and matrix products, with their fused epilogues.
 extension ExecutionPlanner {
     mutating func planConvolution(_ node: Node, _ convolution: PreparedConvolution) throws {
         let input = try nhwc(try runtime(node.inputs[0], of: node), for: node)
@@ -20,16 +20,13 @@ extension ExecutionPlanner {
         // Without a fusable residual the activation must wait for the separate add.
         let clamp = separateResidual == nil ? convolution.clamp : .none
         let output = newTensor(outputShape, .nhwc)
-        var scratch: Int?
         if convolution.kind == .general {
-            let columns = geometry.outputRows * geometry.outputWidth
-                * geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannelsPerGroup
-            scratch = newBuffer(count: columns)
+            scratchCount = max(scratchCount, IndirectConvolution.scratchCount(for: geometry))
         }
         read(input)
         if let residual { read(residual) }
         let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
-        let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp, scratch: scratch)
+        let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp)
         // A 1x1 convolution with more output channels than pixels (EfficientNet's 7x7 and 14x14 expansions) gives
         // each thread a share of the 16-channel weight panels rather than of the rows, so that each fetches only
         // its share of the weights (at batch 1 they come from memory, not cache).
@@ -73,7 +70,7 @@ extension ExecutionPlanner {
     /// Runs one prepared convolution over output rows `rows` (and, for a 1x1 convolution, the weight panels
     /// `panels`, nil for all): `(input, output, residual, arena, rows, panels)`.
     static func convolutionBody(
-        _ convolution: PreparedConvolution, geometry: ConvolutionGeometry, clamp: Clamp, scratch: Int?
+        _ convolution: PreparedConvolution, geometry: ConvolutionGeometry, clamp: Clamp
     ) -> @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, Arena,
                     Range<Int>, Range<Int>?) -> Void
     {
@@ -83,17 +80,6 @@ extension ExecutionPlanner {
             convolution.packedWeights.withUnsafeBufferPointer { weights in
                 convolution.bias.withUnsafeBufferPointer { bias in
                     let pixels = (rows.lowerBound * outputWidth)..<(rows.upperBound * outputWidth)
-                    func epilogue(_ tile: Range<Int>, addBias: Bool) {
-                        if addBias {
-                            Elementwise.biasClamp(values: output + tile.lowerBound * outputChannels,
-                                                  pixels: 0..<tile.count, channels: outputChannels,
-                                                  bias: bias.baseAddress!, clamp: residual == nil ? clamp : .none)
-                        }
-                        if let residual {
-                            let elements = (tile.lowerBound * outputChannels)..<(tile.upperBound * outputChannels)
-                            Elementwise.add(output, residual, output: output, range: elements, clamp: clamp)
-                        }
-                    }
                     switch convolution.kind {
                     case .pointwise:
                         PointwiseConvolution.forward(
@@ -105,26 +91,15 @@ extension ExecutionPlanner {
                         DepthwiseConvolution.forward(
                             geometry: geometry, input: input, weights: weights.baseAddress!, bias: bias.baseAddress!,
                             clamp: residual == nil ? clamp : .none, output: output, rows: rows)
-                        if residual != nil { epilogue(pixels, addBias: false) }
-                    case .general:
-                        let columns = arena.pointer(scratch!)
-                        let depth = geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannelsPerGroup
-                        let groupOutputs = geometry.outputChannelsPerGroup
-                        let rowsPerTile = max(1, gemmTilePixels / outputWidth)
-                        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: rowsPerTile) {
-                            let tileRows = start..<min(start + rowsPerTile, rows.upperBound)
-                            let tile = (tileRows.lowerBound * outputWidth)..<(tileRows.upperBound * outputWidth)
-                            for group in 0..<geometry.groups {
-                                Im2Col.pack(geometry: geometry, group: group, input: input, columns: columns,
-                                            rows: tileRows)
-                                BLAS.multiply(m: tile.count, n: groupOutputs, k: depth,
-                                              a: columns + tile.lowerBound * depth, lda: depth,
-                                              b: weights.baseAddress! + group * depth * groupOutputs, ldb: groupOutputs,
-                                              c: output + tile.lowerBound * outputChannels + group * groupOutputs,
-                                              ldc: outputChannels)
-                            }
-                            epilogue(tile, addBias: true)
+                        if let residual {
+                            let elements = (pixels.lowerBound * outputChannels)..<(pixels.upperBound * outputChannels)
+                            Elementwise.add(output, residual, output: output, range: elements, clamp: clamp)
                         }
+                    case .general:
+                        IndirectConvolution.forward(
+                            geometry: geometry, input: input, packedWeights: weights.baseAddress!,
+                            bias: bias.baseAddress!, residual: residual.map { UnsafePointer($0) }, clamp: clamp,
+                            output: output, rows: rows, scratch: arena.scratch)
                     }
                 }
             }

@@ -22,9 +22,6 @@ struct ExecutionPlanner {
 
     /// Elements per work item of elementwise steps, so threads get cache-sized blocks.
     static let elementBlock = 4096
-    /// Output pixels per sgemm call: large enough that packing the weights is amortised, small enough that
-    /// the call's output is still in cache for the epilogue.
-    static let gemmTilePixels = 512
 
     /// Plans `graph` for an input of logical (ONNX) shape `inputShape`; 4-D inputs are stored NHWC.
     static func plan(_ graph: Graph, inputShape: [Int]) throws -> ExecutionPlan {
