@@ -49,7 +49,7 @@ import Testing
     }
 
     // Each case states its own tolerance (1e-4 for single layers, 5e-4 for small networks: float32 summation
-    // order differs between im2col+GEMM/SIMD kernels and onnxruntime's).
+    // order differs between our register-tiled SIMD kernels and onnxruntime's).
     @Test(arguments: cases.map(\.name), [1, 2])
     func matchesOnnxRuntime(name: String, threads: Int) throws {
         let fixture = try #require(Self.cases.first { $0.name == name })
