@@ -50,7 +50,8 @@ package struct InvertedBottleneck {
         precondition(geometry.isDepthwise, "not a depthwise convolution: \(geometry)")
         precondition(expand.map { $0.outputChannels == geometry.inputChannels } ?? true,
                      "the expansion must produce the depthwise channels")
-        precondition(project.inputChannels == geometry.outputChannels, "the projection must read the depthwise channels")
+        precondition(project.inputChannels == geometry.outputChannels,
+                     "the projection must read the depthwise channels")
         self.geometry = geometry
         self.expand = expand
         self.depthwiseWeights = depthwiseWeights

@@ -32,7 +32,8 @@ extension ExecutionPlanner {
         // its share of the weights (at batch 1 they come from memory, not cache).
         let allRows = 0..<geometry.outputRows
         let panels = PointwiseConvolution.panelCount(outputChannels: geometry.outputChannels)
-        let splitsPanels = convolution.kind == .pointwise && allRows.count * geometry.outputWidth < geometry.outputChannels
+        let splitsPanels = convolution.kind == .pointwise
+            && allRows.count * geometry.outputWidth < geometry.outputChannels
         append(node.name, workItems: splitsPanels ? panels : allRows.count) { arena, items in
             body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena,
                  splitsPanels ? allRows : items, splitsPanels ? items : nil)
@@ -77,30 +78,28 @@ extension ExecutionPlanner {
         let outputChannels = geometry.outputChannels
         let outputWidth = geometry.outputWidth
         return { input, output, residual, arena, rows, panels in
-            convolution.packedWeights.withUnsafeBufferPointer { weights in
-                convolution.bias.withUnsafeBufferPointer { bias in
-                    let pixels = (rows.lowerBound * outputWidth)..<(rows.upperBound * outputWidth)
-                    switch convolution.kind {
-                    case .pointwise:
-                        PointwiseConvolution.forward(
-                            input: input, inputChannels: geometry.inputChannels, packedWeights: weights.baseAddress!,
-                            outputChannels: outputChannels, bias: bias.baseAddress!,
-                            residual: residual.map { UnsafePointer($0) }, clamp: clamp, output: output, pixels: pixels,
-                            panels: panels)
-                    case .depthwise:
-                        DepthwiseConvolution.forward(
-                            geometry: geometry, input: input, weights: weights.baseAddress!, bias: bias.baseAddress!,
-                            clamp: residual == nil ? clamp : .none, output: output, rows: rows)
-                        if let residual {
-                            let elements = (pixels.lowerBound * outputChannels)..<(pixels.upperBound * outputChannels)
-                            Elementwise.add(output, residual, output: output, range: elements, clamp: clamp)
-                        }
-                    case .general:
-                        IndirectConvolution.forward(
-                            geometry: geometry, input: input, packedWeights: weights.baseAddress!,
-                            bias: bias.baseAddress!, residual: residual.map { UnsafePointer($0) }, clamp: clamp,
-                            output: output, rows: rows, scratch: arena.scratch)
+            convolution.withPointers { weights, bias in
+                let pixels = (rows.lowerBound * outputWidth)..<(rows.upperBound * outputWidth)
+                switch convolution.kind {
+                case .pointwise:
+                    PointwiseConvolution.forward(
+                        input: input, inputChannels: geometry.inputChannels, packedWeights: weights,
+                        outputChannels: outputChannels, bias: bias,
+                        residual: residual.map { UnsafePointer($0) }, clamp: clamp, output: output, pixels: pixels,
+                        panels: panels)
+                case .depthwise:
+                    DepthwiseConvolution.forward(
+                        geometry: geometry, input: input, weights: weights, bias: bias,
+                        clamp: residual == nil ? clamp : .none, output: output, rows: rows)
+                    if let residual {
+                        let elements = (pixels.lowerBound * outputChannels)..<(pixels.upperBound * outputChannels)
+                        Elementwise.add(output, residual, output: output, range: elements, clamp: clamp)
                     }
+                case .general:
+                    IndirectConvolution.forward(
+                        geometry: geometry, input: input, packedWeights: weights,
+                        bias: bias, residual: residual.map { UnsafePointer($0) }, clamp: clamp,
+                        output: output, rows: rows, scratch: arena.scratch)
                 }
             }
         }

@@ -61,7 +61,8 @@ extension ExecutionPlanner {
         let name = [expandNode, depthwiseNode, projectNode].compactMap { $0?.name }.joined(separator: "+")
         append(name, workItems: geometry.outputRows) { arena, rows in
             Self.withBlock(geometry: geometry, expand: expand, depthwise: depthwise, project: project) { block in
-                block.forward(input: arena.pointer(source), residual: residualBuffer.map { UnsafePointer(arena.pointer($0)) },
+                block.forward(input: arena.pointer(source),
+                              residual: residualBuffer.map { UnsafePointer(arena.pointer($0)) },
                               output: arena.pointer(target), rows: rows, scratch: arena.scratch)
             }
         }
