@@ -24,9 +24,11 @@ package enum DepthwiseConvolution {
     /// `n` (`inputWidth * channels` contiguous floats), and `outputRow(row)` is where output row `row` goes.
     /// Each is called once per output row and kernel row, so a caller may keep the input in a ring of rows.
     ///
-    /// Channels go in SIMD blocks of 16, then 8, then one at a time. Columns go in tiles of 4 pixels that share
-    /// each weight load and keep 4 independent accumulator chains: interior tiles read the input without bounds
-    /// checks, tiles touching the padding read a zero vector for taps outside the input.
+    /// Kernels 5 wide (stride 1 or 2) run on `DepthwiseSlidingRow` in blocks of 8 channels, and only their last
+    /// `channels % 8` channels here. Here channels go in SIMD blocks of 16, then 8,
+    /// then one at a time. Columns go in tiles of 4 pixels that share each weight load and keep 4 independent
+    /// accumulator chains: interior tiles read the input without bounds checks, tiles touching the padding read
+    /// a zero vector for taps outside the input.
     package static func forward(
         geometry: ConvolutionGeometry, inputRow: (_ image: Int, _ y: Int) -> UnsafePointer<Float>,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clamp: Clamp,
@@ -64,6 +66,11 @@ package enum DepthwiseConvolution {
             geometry: geometry, vertical: vertical, interiorColumns: interiorColumns, inputRows: inputRows,
             zeros: zeros, weights: weights, bias: bias, clamp: clamp, outputRow: output)
         var channel = 0
+        if DepthwiseSlidingRow.supports(geometry) {
+            channel = DepthwiseSlidingRow.convolve(
+                geometry: geometry, taps: vertical.taps, inputRows: inputRows, weights: weights, bias: bias,
+                clamp: clamp, outputRow: output, channels: 0..<channels)
+        }
         while channel + 16 <= channels {
             task.convolve(SIMD16<Float>.self, channel: channel)
             channel += 16

@@ -94,15 +94,6 @@ package enum PointwiseConvolution {
         }
     }
 
-    /// The pixel count of a register tile, as a type (see `Context.tile`).
-    private protocol TileHeight { static var rows: Int { get } }
-    private enum OneRow: TileHeight { static var rows: Int { 1 } }
-    private enum TwoRows: TileHeight { static var rows: Int { 2 } }
-    private enum ThreeRows: TileHeight { static var rows: Int { 3 } }
-    private enum FourRows: TileHeight { static var rows: Int { 4 } }
-    private enum FiveRows: TileHeight { static var rows: Int { 5 } }
-    private enum SixRows: TileHeight { static var rows: Int { 6 } }
-
     /// The operands of one call, so the tile kernel takes few arguments.
     private struct Context {
         let input: UnsafePointer<Float>
@@ -119,19 +110,19 @@ package enum PointwiseConvolution {
         @inline(__always)
         func tile(first: Int, rows: Int, panel: Int) {
             switch rows {
-            case 6: tile(SixRows.self, first: first, panel: panel)
-            case 5: tile(FiveRows.self, first: first, panel: panel)
-            case 4: tile(FourRows.self, first: first, panel: panel)
-            case 3: tile(ThreeRows.self, first: first, panel: panel)
-            case 2: tile(TwoRows.self, first: first, panel: panel)
-            default: tile(OneRow.self, first: first, panel: panel)
+            case 6: tile(Count6.self, first: first, panel: panel)
+            case 5: tile(Count5.self, first: first, panel: panel)
+            case 4: tile(Count4.self, first: first, panel: panel)
+            case 3: tile(Count3.self, first: first, panel: panel)
+            case 2: tile(Count2.self, first: first, panel: panel)
+            default: tile(Count1.self, first: first, panel: panel)
             }
         }
 
         /// The register tile. The height is a type so that each one is specialised into its own loop, free of
         /// tests for the rows it does not have.
-        private func tile<Height: TileHeight>(_: Height.Type, first: Int, panel: Int) {
-            let rowCount = Height.rows
+        private func tile<Height: StaticCount>(_: Height.Type, first: Int, panel: Int) {
+            let rowCount = Height.value
             let weights = packedWeights + panel * inputChannels * PointwiseConvolution.panelWidth
             let k = inputChannels
             let channel = panel * PointwiseConvolution.panelWidth

@@ -37,6 +37,19 @@ import Testing
         ConvolutionGeometry(batch: 1, inputHeight: 14, inputWidth: 14, inputChannels: 48, outputChannels: 48,
                             kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2,
                             groups: 48),
+        // 5x5 sliding-window tiles (DepthwiseSlidingRow): 23 columns = tiles of 8 + 8 + 7, 21 channels = two blocks
+        // of 8 + 5 left to the general tiles, batch 2, asymmetric pads.
+        ConvolutionGeometry(batch: 2, inputHeight: 6, inputWidth: 23, inputChannels: 21, outputChannels: 21,
+                            kernelHeight: 5, kernelWidth: 5, padTop: 1, padLeft: 2, padBottom: 2, padRight: 2,
+                            groups: 21),
+        // Stride 2: 9 output columns = tiles of 5 + 4, whose 13 and 11 input columns reach both paddings.
+        ConvolutionGeometry(batch: 1, inputHeight: 9, inputWidth: 17, inputChannels: 16, outputChannels: 16,
+                            kernelHeight: 5, kernelWidth: 5, strideHeight: 2, strideWidth: 2,
+                            padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, groups: 16),
+        // Two columns, no padding on the left: one tile of 2 whose windows run off the right edge.
+        ConvolutionGeometry(batch: 1, inputHeight: 5, inputWidth: 2, inputChannels: 8, outputChannels: 8,
+                            kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 0, padBottom: 2, padRight: 3,
+                            groups: 8),
     ]
 
     @Test(arguments: geometries)
