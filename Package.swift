@@ -27,6 +27,8 @@ let package = Package(
     targets: [
         // MARK: - C interop
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
+        /// `__builtin_prefetch`, which Swift cannot spell: a header-only module the engine inlines.
+        .systemLibrary(name: "CCacheHints"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         /// libpng reports errors by longjmp, which Swift cannot catch: this shim wraps decode/encode in setjmp.
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
@@ -47,7 +49,7 @@ let package = Package(
         /// ONNX import, graph optimisation and the NHWC CPU inference engine.
         .target(
             name: "BottleneckEngine",
-            dependencies: ["COpenBLAS", "ONNXSchema"],
+            dependencies: ["COpenBLAS", "CCacheHints", "ONNXSchema"],
             swiftSettings: numericSettings
         ),
         /// Image decoding (JPEG, PNG) and preprocessing into the engine's NHWC input.

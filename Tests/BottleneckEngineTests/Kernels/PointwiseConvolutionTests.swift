@@ -5,8 +5,10 @@ import Testing
 @Suite struct PointwiseConvolutionTests {
     // (pixels, input channels, output channels): odd counts, partial panels (N not a multiple of 16), pixel counts
     // that need tiles of every height from 1 to 6 (also through the uneven pieces), and EfficientNet-like shapes.
+    // Weights over 512 KB run panel by panel and prefetch the next panel: (49, 320, 1280), and (45, 100, 1300),
+    // whose pieces of 15 pixels make 3 tiles that prefetch 34 lines each, more than the panel's 100.
     static let shapes = [(1, 3, 5), (7, 16, 16), (8, 9, 24), (13, 5, 33), (23, 24, 144), (49, 320, 1280),
-                         (37, 1152, 40)]
+                         (37, 1152, 40), (45, 100, 1300)]
 
     // Tolerance 1e-5 relative to the sum of |terms|: float32 accumulation against a Double reference.
     @Test(arguments: shapes, [false, true])
