@@ -26,10 +26,18 @@ screenshot=${2:-/tmp/$(basename "${report%.*}").png}
 browser=${CHROMIUM:-chromium}
 if ! command -v "$browser" >/dev/null 2>&1; then
     if [ -z "${CHROMIUM:-}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "check-report: installing Debian's chromium (apt-get install --no-install-recommends chromium)" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]' || apt-get update -qq >&2
-        apt-get install -y -qq --no-install-recommends chromium >&2
+        # The test suite runs several checks at once: one installs while the others wait for it, then find the
+        # browser (two concurrent apt-get runs fail on dpkg's lock). Any other apt-get is waited for too.
+        exec 9>/tmp/bottleneck-check-report-install.lock
+        flock 9
+        if ! command -v "$browser" >/dev/null 2>&1; then
+            echo "check-report: installing Debian's chromium (apt-get install --no-install-recommends chromium)" >&2
+            export DEBIAN_FRONTEND=noninteractive
+            apt-cache policy chromium 2>/dev/null | grep -q 'Candidate: [0-9]' \
+                || apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+            apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium >&2
+        fi
+        flock -u 9
     fi
     command -v "$browser" >/dev/null 2>&1 || {
         echo "check-report: '$browser' not found; install Debian's chromium (apt-get install chromium)" >&2
