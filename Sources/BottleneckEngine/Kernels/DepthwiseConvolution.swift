@@ -25,10 +25,10 @@ package enum DepthwiseConvolution {
     /// Each is called once per output row and kernel row, so a caller may keep the input in a ring of rows.
     ///
     /// Kernels 5 wide (stride 1 or 2) run on `DepthwiseSlidingRow` in blocks of 8 channels, and only their last
-    /// `channels % 8` channels here. Here channels go in SIMD blocks of 16, then 8,
-    /// then one at a time. Columns go in tiles of 4 pixels that share each weight load and keep 4 independent
-    /// accumulator chains: interior tiles read the input without bounds checks, tiles touching the padding read
-    /// a zero vector for taps outside the input.
+    /// `channels % 8` channels here. Here channels go in SIMD blocks of 16, then 8, then one at a time. Columns go
+    /// in tiles of 4 pixels that share each weight load and keep 4 independent accumulator chains: interior tiles
+    /// read the input without bounds checks, tiles touching the padding read a zero vector for taps outside the
+    /// input.
     package static func forward(
         geometry: ConvolutionGeometry, inputRow: (_ image: Int, _ y: Int) -> UnsafePointer<Float>,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clamp: Clamp,
