@@ -65,18 +65,24 @@ package enum IndirectConvolution {
     /// - Parameters:
     ///   - packedWeights: from `pack`.
     ///   - residual: added before the clamp, or nil. May alias `output` only if it is the same buffer.
+    ///   - output: where output row `outputFirstRow` goes, the rows after it following contiguously: the whole
+    ///     output tensor by default, or (for a caller that keeps rows in a ring) the slot of the first row.
+    ///     `residual` is always the whole tensor.
     package static func forward(
         geometry: ConvolutionGeometry, input: UnsafePointer<Float>, packedWeights: UnsafePointer<Float>,
         bias: UnsafePointer<Float>, residual: UnsafePointer<Float>?, clamp: Clamp,
-        output: UnsafeMutablePointer<Float>, rows: Range<Int>, scratch: UnsafeMutablePointer<Float>
+        output: UnsafeMutablePointer<Float>, outputFirstRow: Int = 0, rows: Range<Int>,
+        scratch: UnsafeMutablePointer<Float>
     ) {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= geometry.outputRows, "rows out of range")
+        precondition(outputFirstRow <= rows.lowerBound, "output starts after the first row to compute")
         scratch.update(repeating: 0, count: scratchCount(for: geometry))
         let panels = panelCount(outputChannelsPerGroup: geometry.outputChannelsPerGroup)
         let context = Context(
             geometry: geometry, interiorColumns: WindowSpan.interiorColumns(of: geometry), input: input,
             zeros: scratch, packedWeights: packedWeights, panels: panels, bias: bias, residual: residual,
-            lower: SIMD16(repeating: clamp.lower), upper: SIMD16(repeating: clamp.upper), output: output)
+            lower: SIMD16(repeating: clamp.lower), upper: SIMD16(repeating: clamp.upper), output: output,
+            outputFirstPixel: outputFirstRow * geometry.outputWidth)
         let groupWeightBytes = panels * context.depth * panelWidth * MemoryLayout<Float>.size
         if groupWeightBytes > panelOuterThreshold {
             for group in 0..<geometry.groups {
@@ -109,6 +115,8 @@ package enum IndirectConvolution {
         let lower: SIMD16<Float>
         let upper: SIMD16<Float>
         let output: UnsafeMutablePointer<Float>
+        /// The output pixel at `output`.
+        let outputFirstPixel: Int
 
         /// Rows of one panel: `kernelHeight * kernelWidth * inputChannelsPerGroup`.
         var depth: Int { geometry.kernelHeight * geometry.kernelWidth * geometry.inputChannelsPerGroup }
@@ -210,15 +218,16 @@ package enum IndirectConvolution {
                 default: accumulators.5
                 }
                 let offset = (pixel + column) * g.outputChannels + channel
+                let destination = output + (offset - outputFirstPixel * g.outputChannels)
                 if lanes == IndirectConvolution.panelWidth {
                     var value = sum + SIMD16<Float>(loadingFrom: bias + channel)
                     if let residual { value += SIMD16<Float>(loadingFrom: residual + offset) }
-                    value.clamped(lower: lower, upper: upper).store(to: output + offset)
+                    value.clamped(lower: lower, upper: upper).store(to: destination)
                 } else {
                     for lane in 0..<lanes {
                         var value = sum[lane] + bias[channel + lane]
                         if let residual { value += residual[offset + lane] }
-                        output[offset + lane] = Swift.min(Swift.max(value, lower[0]), upper[0])
+                        destination[lane] = Swift.min(Swift.max(value, lower[0]), upper[0])
                     }
                 }
             }

@@ -1,5 +1,5 @@
-/// An inverted-residual block (MobileNetV2, EfficientNet): an optional 1x1 expansion, a depthwise convolution
-/// and a 1x1 projection with an optional residual, computed a chunk of output rows at a time.
+/// An inverted-residual block (MobileNetV2, EfficientNet): an optional expansion, a depthwise convolution and a
+/// 1x1 projection with an optional residual, computed a chunk of output rows at a time.
 ///
 /// Run as three layers, the expanded tensor (112x112x96 floats, 4.8 MB, in EfficientNet-Lite0's second block) is
 /// written to memory by the expansion and read back by the depthwise convolution, and the depthwise output again
@@ -8,10 +8,39 @@
 /// the caller's per-thread scratch and small enough to stay in L2. Within a call each expanded row is computed
 /// once; a call that starts mid-image recomputes the rows its first chunk shares with the previous call.
 ///
-/// Layouts (NHWC, contiguous `Float`): input `[batch, inputHeight, inputWidth, inputChannels]`, where
-/// `inputChannels` is the expansion's input (or the depthwise channels without an expansion); output and residual
+/// The expansion is usually a 1x1 convolution; it may also be any convolution computed by `IndirectConvolution`
+/// (EfficientNet-Lite0's stem, whose 112x112x32 output then never leaves the ring for L3).
+///
+/// Layouts (NHWC, contiguous `Float`): input `[batch, inputHeight, inputWidth, inputChannels]` of the depthwise
+/// geometry, where `inputChannels` is a 1x1 expansion's input (or the depthwise channels without an expansion),
+/// or a convolution expansion's input as its own geometry states; output and residual
 /// `[batch, outputHeight, outputWidth, project.outputChannels]`. Scratch: `scratchCount` floats.
 package struct InvertedBottleneck {
+    /// The stage that computes the depthwise convolution's input rows from the block's input.
+    package enum Expansion {
+        /// A 1x1 convolution of each input pixel.
+        case pointwise(Pointwise)
+        /// Any convolution, `IndirectConvolution`'s: the block's input is this convolution's input.
+        case convolution(Convolution)
+    }
+
+    /// A convolution expansion: `geometry` maps the block's input to the depthwise input; weights packed by
+    /// `IndirectConvolution.pack`, bias `[geometry.outputChannels]`.
+    package struct Convolution {
+        package var geometry: ConvolutionGeometry
+        package var weights: UnsafePointer<Float>
+        package var bias: UnsafePointer<Float>
+        package var clamp: Clamp
+
+        package init(geometry: ConvolutionGeometry, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                     clamp: Clamp) {
+            self.geometry = geometry
+            self.weights = weights
+            self.bias = bias
+            self.clamp = clamp
+        }
+    }
+
     /// A 1x1 convolution stage: weights packed by `PointwiseConvolution.pack`, bias `[outputChannels]`.
     package struct Pointwise {
         package var weights: UnsafePointer<Float>
@@ -32,7 +61,7 @@ package struct InvertedBottleneck {
 
     /// The depthwise convolution's geometry (its input is the expanded tensor); weights `[kH, kW, channels]`.
     package let geometry: ConvolutionGeometry
-    package let expand: Pointwise?
+    package let expansion: Expansion?
     package let depthwiseWeights: UnsafePointer<Float>
     package let depthwiseBias: UnsafePointer<Float>
     package let depthwiseClamp: Clamp
@@ -44,16 +73,26 @@ package struct InvertedBottleneck {
     static let chunkPixels = 48
 
     package init(
-        geometry: ConvolutionGeometry, expand: Pointwise?, depthwiseWeights: UnsafePointer<Float>,
+        geometry: ConvolutionGeometry, expansion: Expansion?, depthwiseWeights: UnsafePointer<Float>,
         depthwiseBias: UnsafePointer<Float>, depthwiseClamp: Clamp, project: Pointwise
     ) {
         precondition(geometry.isDepthwise, "not a depthwise convolution: \(geometry)")
-        precondition(expand.map { $0.outputChannels == geometry.inputChannels } ?? true,
-                     "the expansion must produce the depthwise channels")
+        switch expansion {
+        case .pointwise(let expand):
+            precondition(expand.outputChannels == geometry.inputChannels,
+                         "the expansion must produce the depthwise channels")
+        case .convolution(let expand):
+            let g = expand.geometry
+            precondition(g.batch == geometry.batch && g.outputChannels == geometry.inputChannels
+                            && g.outputHeight == geometry.inputHeight && g.outputWidth == geometry.inputWidth,
+                         "the expansion must produce the depthwise input: \(g) -> \(geometry)")
+        case nil:
+            break
+        }
         precondition(project.inputChannels == geometry.outputChannels,
                      "the projection must read the depthwise channels")
         self.geometry = geometry
-        self.expand = expand
+        self.expansion = expansion
         self.depthwiseWeights = depthwiseWeights
         self.depthwiseBias = depthwiseBias
         self.depthwiseClamp = depthwiseClamp
@@ -71,12 +110,13 @@ package struct InvertedBottleneck {
         (chunkRows(for: geometry) - 1) * geometry.strideHeight + geometry.kernelHeight
     }
 
-    /// Floats of scratch one call needs: the ring of expanded rows (if there is an expansion) and one chunk of
-    /// depthwise output.
-    package static func scratchCount(for geometry: ConvolutionGeometry, expands: Bool) -> Int {
+    /// Floats of scratch one call needs: the ring of expanded rows (if there is an expansion), one chunk of
+    /// depthwise output, and a convolution expansion's own scratch (`IndirectConvolution.scratchCount`).
+    package static func scratchCount(for geometry: ConvolutionGeometry, expands: Bool,
+                                     expansionScratch: Int = 0) -> Int {
         let channels = geometry.inputChannels
         let ring = expands ? ringRows(for: geometry) * geometry.inputWidth * channels : 0
-        return ring + chunkRows(for: geometry) * geometry.outputWidth * channels
+        return ring + chunkRows(for: geometry) * geometry.outputWidth * channels + expansionScratch
     }
 
     /// Computes output rows `rows` (row `n * outputHeight + y`). Calls on disjoint row ranges may run concurrently,
@@ -88,11 +128,11 @@ package struct InvertedBottleneck {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= geometry.outputRows, "rows out of range")
         let g = geometry
         let channels = g.inputChannels
-        let inputPixelSize = expand?.inputChannels ?? channels
         let ringRows = Self.ringRows(for: g)
         let expandedRowSize = g.inputWidth * channels
         let ring = scratch
-        let depthwiseOutput = scratch + (expand == nil ? 0 : ringRows * expandedRowSize)
+        let depthwiseOutput = scratch + (expansion == nil ? 0 : ringRows * expandedRowSize)
+        let expansionScratch = depthwiseOutput + chunkRows * g.outputWidth * channels
         let outputRowSize = g.outputWidth * project.outputChannels
         // Expanded rows [ringStart, ringEnd) of image `ringImage` are in the ring, row y at slot y % ringRows.
         var ringImage = -1
@@ -101,7 +141,7 @@ package struct InvertedBottleneck {
         while row < rows.upperBound {
             let (image, firstY) = row.quotientAndRemainder(dividingBy: g.outputHeight)
             let count = min(chunkRows, g.outputHeight - firstY, rows.upperBound - row)
-            if let expand {
+            if let expansion {
                 let first = max(0, firstY * g.strideHeight - g.padTop)
                 let end = min(g.inputHeight, (firstY + count - 1) * g.strideHeight - g.padTop + g.kernelHeight)
                 let needed = first..<max(first, end)  // empty when every window lies in the padding
@@ -112,18 +152,27 @@ package struct InvertedBottleneck {
                 while ringEnd < needed.upperBound {
                     let slot = ringEnd % ringRows
                     let span = min(needed.upperBound - ringEnd, ringRows - slot)
-                    PointwiseConvolution.forward(
-                        input: input + (image * g.inputHeight + ringEnd) * g.inputWidth * inputPixelSize,
-                        inputChannels: expand.inputChannels, packedWeights: expand.weights, outputChannels: channels,
-                        bias: expand.bias, residual: nil, clamp: expand.clamp, output: ring + slot * expandedRowSize,
-                        pixels: 0..<(span * g.inputWidth))
+                    switch expansion {
+                    case .pointwise(let expand):
+                        PointwiseConvolution.forward(
+                            input: input + (image * g.inputHeight + ringEnd) * g.inputWidth * expand.inputChannels,
+                            inputChannels: expand.inputChannels, packedWeights: expand.weights,
+                            outputChannels: channels, bias: expand.bias, residual: nil, clamp: expand.clamp,
+                            output: ring + slot * expandedRowSize, pixels: 0..<(span * g.inputWidth))
+                    case .convolution(let expand):
+                        let first = image * g.inputHeight + ringEnd
+                        IndirectConvolution.forward(
+                            geometry: expand.geometry, input: input, packedWeights: expand.weights, bias: expand.bias,
+                            residual: nil, clamp: expand.clamp, output: ring + slot * expandedRowSize,
+                            outputFirstRow: first, rows: first..<(first + span), scratch: expansionScratch)
+                    }
                     ringEnd += span
                 }
             }
             DepthwiseConvolution.forward(
                 geometry: g,
                 inputRow: { n, y in
-                    expand == nil ? input + (n * g.inputHeight + y) * expandedRowSize
+                    expansion == nil ? input + (n * g.inputHeight + y) * expandedRowSize
                         : UnsafePointer(ring + y % ringRows * expandedRowSize)
                 },
                 weights: depthwiseWeights, bias: depthwiseBias, clamp: depthwiseClamp,
@@ -138,8 +187,9 @@ package struct InvertedBottleneck {
     }
 
     /// The three stages run one after the other by their naive references over whole tensors: the oracle for
-    /// tests. `expandWeights` and `projectWeights` are unpacked `[inputChannels, outputChannels]`; the `weights`
-    /// pointers of the stages are ignored.
+    /// tests. `projectWeights` and a 1x1 expansion's `expandWeights` are unpacked `[inputChannels, outputChannels]`,
+    /// a convolution expansion's are ONNX's `[outputChannels, inputChannels, kernelHeight, kernelWidth]`; the
+    /// `weights` pointers of the stages are ignored.
     package func reference(
         input: UnsafePointer<Float>, expandWeights: UnsafePointer<Float>?, projectWeights: UnsafePointer<Float>,
         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
@@ -148,12 +198,17 @@ package struct InvertedBottleneck {
         var expanded = [Float](repeating: 0, count: g.inputCount)
         var depthwise = [Float](repeating: 0, count: g.outputCount)
         expanded.withUnsafeMutableBufferPointer { expanded in
-            if let expand {
+            switch expansion {
+            case .pointwise(let expand):
                 PointwiseConvolution.reference(
                     input: input, inputChannels: expand.inputChannels, weights: expandWeights!,
                     outputChannels: g.inputChannels, bias: expand.bias, residual: nil, clamp: expand.clamp,
                     output: expanded.baseAddress!, pixels: 0..<(g.batch * g.inputHeight * g.inputWidth))
-            } else {
+            case .convolution(let expand):
+                ConvolutionReference.forward(
+                    geometry: expand.geometry, input: input, weightsOIHW: expandWeights!, bias: expand.bias,
+                    residual: nil, clamp: expand.clamp, output: expanded.baseAddress!)
+            case nil:
                 expanded.baseAddress!.update(from: input, count: g.inputCount)
             }
             depthwise.withUnsafeMutableBufferPointer { depthwise in

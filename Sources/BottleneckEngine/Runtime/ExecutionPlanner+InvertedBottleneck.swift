@@ -5,13 +5,14 @@ extension ExecutionPlanner {
     static let fusionMinimumBytes = 600 << 10
 
     /// Plans the nodes from `index` as one fused step if they form an inverted-residual chain worth fusing:
-    /// adjacent nodes, an optional pointwise convolution without residual, then a depthwise one without residual,
-    /// then a pointwise one, each intermediate tensor read only by the next node. Returns how many nodes it
-    /// planned, or nil to plan them one by one.
+    /// adjacent nodes, an optional expansion without residual (a pointwise convolution, or a dense one such as a
+    /// stem), then a depthwise convolution without residual, then a pointwise one, each intermediate tensor read
+    /// only by the next node. Returns how many nodes it planned, or nil to plan them one by one.
     mutating func planInvertedBottleneck(at index: Int) throws -> Int? {
         let nodes = graph.nodes
         guard case .preparedConvolution(let first) = nodes[index].operation else { return nil }
-        let expandNode: Node? = first.kind == .pointwise && !first.addsResidual ? nodes[index] : nil
+        let expands = (first.kind == .pointwise || first.kind == .general && first.groups == 1) && !first.addsResidual
+        let expandNode: Node? = expands ? nodes[index] : nil
         let depthwiseIndex = expandNode == nil ? index : index + 1
         guard depthwiseIndex + 1 < nodes.count,
             case .preparedConvolution(let depthwise) = nodes[depthwiseIndex].operation,
@@ -30,9 +31,15 @@ extension ExecutionPlanner {
         let blockInput = try runtime(blockNode.inputs[0], of: blockNode)
         guard blockInput.shape.count == 4 else { return nil }
         var expandedShape = blockInput.shape
+        var expansionGeometry: ConvolutionGeometry?
         if let expandNode, case .preparedConvolution(let expand) = expandNode.operation {
             guard expand.inputChannels == blockInput.shape[1] else { return nil }
             expandedShape[1] = expand.outputChannels
+            if expand.kind == .general {
+                let convolution = try Self.geometry(of: expand, node: expandNode, inputShape: blockInput.shape)
+                expandedShape[2...3] = [convolution.outputHeight, convolution.outputWidth]
+                expansionGeometry = convolution
+            }
         }
         let geometry = try Self.geometry(of: depthwise, node: depthwiseNode, inputShape: expandedShape)
         guard project.inputChannels == geometry.outputChannels,
@@ -56,11 +63,15 @@ extension ExecutionPlanner {
         let output = newTensor(outputShape, .nhwc)
         read(input)
         if let residual { read(residual) }
-        scratchCount = max(scratchCount, InvertedBottleneck.scratchCount(for: geometry, expands: expand != nil))
+        scratchCount = max(scratchCount, InvertedBottleneck.scratchCount(
+            for: geometry, expands: expand != nil,
+            expansionScratch: expansionGeometry.map(IndirectConvolution.scratchCount(for:)) ?? 0))
         let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
         let name = [expandNode, depthwiseNode, projectNode].compactMap { $0?.name }.joined(separator: "+")
+        let expansion = expansionGeometry
         append(name, workItems: geometry.outputRows) { arena, rows in
-            Self.withBlock(geometry: geometry, expand: expand, depthwise: depthwise, project: project) { block in
+            Self.withBlock(geometry: geometry, expand: expand, expansionGeometry: expansion,
+                           depthwise: depthwise, project: project) { block in
                 block.forward(input: arena.pointer(source),
                               residual: residualBuffer.map { UnsafePointer(arena.pointer($0)) },
                               output: arena.pointer(target), rows: rows, scratch: arena.scratch)
@@ -71,15 +82,16 @@ extension ExecutionPlanner {
     }
 
     /// Calls `body` with the block's kernel, its weight pointers valid for the duration of the call.
+    /// `expansionGeometry` is set for a dense (not 1x1) expansion.
     private static func withBlock(
-        geometry: ConvolutionGeometry, expand: PreparedConvolution?, depthwise: PreparedConvolution,
-        project: PreparedConvolution, _ body: (InvertedBottleneck) -> Void
+        geometry: ConvolutionGeometry, expand: PreparedConvolution?, expansionGeometry: ConvolutionGeometry?,
+        depthwise: PreparedConvolution, project: PreparedConvolution, _ body: (InvertedBottleneck) -> Void
     ) {
-        func withStages(_ expandStage: InvertedBottleneck.Pointwise?) {
+        func withStages(_ expansion: InvertedBottleneck.Expansion?) {
             depthwise.withPointers { depthwiseWeights, depthwiseBias in
                 project.withPointers { projectWeights, projectBias in
                     body(InvertedBottleneck(
-                        geometry: geometry, expand: expandStage, depthwiseWeights: depthwiseWeights,
+                        geometry: geometry, expansion: expansion, depthwiseWeights: depthwiseWeights,
                         depthwiseBias: depthwiseBias, depthwiseClamp: depthwise.clamp,
                         project: .init(weights: projectWeights, bias: projectBias, clamp: project.clamp,
                                        inputChannels: project.inputChannels, outputChannels: project.outputChannels)))
@@ -88,8 +100,13 @@ extension ExecutionPlanner {
         }
         guard let expand else { return withStages(nil) }
         expand.withPointers { weights, bias in
-            withStages(.init(weights: weights, bias: bias, clamp: expand.clamp, inputChannels: expand.inputChannels,
-                             outputChannels: expand.outputChannels))
+            if let expansionGeometry {
+                withStages(.convolution(.init(geometry: expansionGeometry, weights: weights, bias: bias,
+                                              clamp: expand.clamp)))
+            } else {
+                withStages(.pointwise(.init(weights: weights, bias: bias, clamp: expand.clamp,
+                                            inputChannels: expand.inputChannels, outputChannels: expand.outputChannels)))
+            }
         }
     }
 }

@@ -60,9 +60,9 @@ import Testing
             packedProject.withUnsafeBufferPointer { packedProject in
                 let block = InvertedBottleneck(
                     geometry: geometry,
-                    expand: variant.expands
-                        ? .init(weights: packedExpand.baseAddress!, bias: expandBias.pointer, clamp: .relu6,
-                                inputChannels: blockInputChannels, outputChannels: channels)
+                    expansion: variant.expands
+                        ? .pointwise(.init(weights: packedExpand.baseAddress!, bias: expandBias.pointer,
+                                           clamp: .relu6, inputChannels: blockInputChannels, outputChannels: channels))
                         : nil,
                     depthwiseWeights: depthwiseWeights.pointer, depthwiseBias: depthwiseBias.pointer,
                     depthwiseClamp: Clamp(lower: -0.5, upper: 1.5),
@@ -83,5 +83,69 @@ import Testing
         }
         let error = maximumError(fast.values, expected.values)
         #expect(error <= 1e-4, "\(geometry) \(variant): max error \(error)")
+    }
+
+    /// A dense convolution as the expansion (EfficientNet-Lite0's stem before its first block): 3x3 stride 2 with
+    /// TF-SAME pads from 3 channels, into 3x3 and 5x5 depthwise convolutions; odd sizes, two images, and rows split
+    /// into three calls as above. Tolerance as above, the expansion summing 27 products.
+    @Test(arguments: [(3, 1), (5, 1), (3, 2)])
+    func convolutionExpansionMatchesReference(depthwiseKernel: Int, stride: Int) {
+        let (batch, height, width, inputChannels, channels, outputChannels) = (2, 19, 17, 3, 20, 13)
+        let stem = ConvolutionGeometry(batch: batch, inputHeight: height, inputWidth: width,
+                                       inputChannels: inputChannels, outputChannels: channels, kernelHeight: 3,
+                                       kernelWidth: 3, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0,
+                                       padBottom: 1, padRight: 1)
+        let pad = depthwiseKernel / 2
+        let geometry = ConvolutionGeometry(batch: batch, inputHeight: stem.outputHeight, inputWidth: stem.outputWidth,
+                                           inputChannels: channels, outputChannels: channels,
+                                           kernelHeight: depthwiseKernel, kernelWidth: depthwiseKernel,
+                                           strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
+                                           padBottom: pad, padRight: pad, groups: channels)
+        var random = SplitMix64(seed: UInt64(depthwiseKernel * 10 + stride))
+        let outputPixels = geometry.outputRows * geometry.outputWidth
+        let input = FloatBuffer(random.floats(stem.inputCount, in: -2...2))
+        let stemWeights = FloatBuffer(random.floats(channels * inputChannels * 9))
+        let stemBias = FloatBuffer(random.floats(channels))
+        let depthwiseWeights = FloatBuffer(random.floats(depthwiseKernel * depthwiseKernel * channels))
+        let depthwiseBias = FloatBuffer(random.floats(channels))
+        let projectWeights = FloatBuffer(random.floats(channels * outputChannels))
+        let projectBias = FloatBuffer(random.floats(outputChannels))
+        let scratchCount = InvertedBottleneck.scratchCount(
+            for: geometry, expands: true, expansionScratch: IndirectConvolution.scratchCount(for: stem))
+        let scratch = FloatBuffer(repeating: .nan, count: scratchCount)
+        let sentinel: Float = 4321
+        let fast = FloatBuffer(repeating: sentinel, count: outputPixels * outputChannels)
+        let expected = FloatBuffer(repeating: 0, count: outputPixels * outputChannels)
+        defer {
+            [input, stemWeights, stemBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias, scratch,
+             fast, expected].forEach { $0.deallocate() }
+        }
+        let packedStem = IndirectConvolution.pack(weightsOIHW: stemWeights.pointer, outputChannels: channels,
+                                                  inputChannelsPerGroup: inputChannels, kernelHeight: 3,
+                                                  kernelWidth: 3, groups: 1)
+        let packedProject = PointwiseConvolution.pack(weights: projectWeights.pointer, inputChannels: channels,
+                                                      outputChannels: outputChannels)
+        packedStem.withUnsafeBufferPointer { packedStem in
+            packedProject.withUnsafeBufferPointer { packedProject in
+                let block = InvertedBottleneck(
+                    geometry: geometry,
+                    expansion: .convolution(.init(geometry: stem, weights: packedStem.baseAddress!,
+                                                  bias: stemBias.pointer, clamp: .relu6)),
+                    depthwiseWeights: depthwiseWeights.pointer, depthwiseBias: depthwiseBias.pointer,
+                    depthwiseClamp: .relu6,
+                    project: .init(weights: packedProject.baseAddress!, bias: projectBias.pointer, clamp: .none,
+                                   inputChannels: channels, outputChannels: outputChannels))
+                runInPieces(rows: 0..<geometry.outputRows, rowSize: geometry.outputWidth * outputChannels,
+                            output: fast, sentinel: sentinel) { rows in
+                    scratch.pointer.update(repeating: .nan, count: scratchCount)
+                    block.forward(input: input.pointer, residual: nil, output: fast.pointer, rows: rows,
+                                  scratch: scratch.pointer)
+                }
+                block.reference(input: input.pointer, expandWeights: stemWeights.pointer,
+                                projectWeights: projectWeights.pointer, residual: nil, output: expected.pointer)
+            }
+        }
+        let error = maximumError(fast.values, expected.values)
+        #expect(error <= 1e-4, "kernel \(depthwiseKernel) stride \(stride): max error \(error)")
     }
 }
