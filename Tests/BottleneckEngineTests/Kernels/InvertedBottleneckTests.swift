@@ -43,14 +43,9 @@ import Testing
         let projectWeights = FloatBuffer(random.floats(channels * outputChannels))
         let projectBias = FloatBuffer(random.floats(outputChannels))
         let residual = FloatBuffer(random.floats(outputPixels * outputChannels, in: -2...2))
-        let scratchCount = InvertedBottleneck.scratchCount(for: geometry, expands: variant.expands)
-        let scratch = FloatBuffer(repeating: .nan, count: scratchCount)
-        let sentinel: Float = 4321
-        let fast = FloatBuffer(repeating: sentinel, count: outputPixels * outputChannels)
-        let expected = FloatBuffer(repeating: 0, count: outputPixels * outputChannels)
         defer {
-            [input, expandWeights, expandBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias, residual,
-             scratch, fast, expected].forEach { $0.deallocate() }
+            [input, expandWeights, expandBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias, residual]
+                .forEach { $0.deallocate() }
         }
         let packedExpand = PointwiseConvolution.pack(weights: expandWeights.pointer, inputChannels: blockInputChannels,
                                                      outputChannels: channels)
@@ -69,20 +64,38 @@ import Testing
                     project: .init(weights: packedProject.baseAddress!, bias: projectBias.pointer,
                                    clamp: variant.residual ? .none : .relu,
                                    inputChannels: channels, outputChannels: outputChannels))
-                let residualPointer = variant.residual ? UnsafePointer(residual.pointer) : nil
-                runInPieces(rows: 0..<geometry.outputRows, rowSize: geometry.outputWidth * outputChannels,
-                            output: fast, sentinel: sentinel) { rows in
-                    scratch.pointer.update(repeating: .nan, count: scratchCount)
-                    block.forward(input: input.pointer, residual: residualPointer, output: fast.pointer, rows: rows,
-                                  scratch: scratch.pointer)
-                }
-                block.reference(input: input.pointer, expandWeights: expandWeights.pointer,
-                                projectWeights: projectWeights.pointer, residual: residualPointer,
-                                output: expected.pointer)
+                let error = Self.maximumErrorAgainstReference(
+                    block, input: input.pointer, expandWeights: expandWeights.pointer,
+                    projectWeights: projectWeights.pointer,
+                    residual: variant.residual ? UnsafePointer(residual.pointer) : nil,
+                    scratchCount: InvertedBottleneck.scratchCount(for: geometry, expands: variant.expands))
+                #expect(error <= 1e-4, "\(geometry) \(variant): max error \(error)")
             }
         }
-        let error = maximumError(fast.values, expected.values)
-        #expect(error <= 1e-4, "\(geometry) \(variant): max error \(error)")
+    }
+
+    /// Runs `block` over all its output rows in three calls, each with its own NaN-filled scratch (a read of a ring
+    /// row that was never computed shows), checks that the calls together write every output exactly, and returns
+    /// the largest difference from `block.reference`.
+    static func maximumErrorAgainstReference(
+        _ block: InvertedBottleneck, input: UnsafePointer<Float>, expandWeights: UnsafePointer<Float>?,
+        projectWeights: UnsafePointer<Float>, residual: UnsafePointer<Float>?, scratchCount: Int
+    ) -> Float {
+        let g = block.geometry
+        let count = g.outputRows * g.outputWidth * block.project.outputChannels
+        let sentinel: Float = 4321
+        let scratch = FloatBuffer(repeating: .nan, count: scratchCount)
+        let fast = FloatBuffer(repeating: sentinel, count: count)
+        let expected = FloatBuffer(repeating: 0, count: count)
+        defer { [scratch, fast, expected].forEach { $0.deallocate() } }
+        runInPieces(rows: 0..<g.outputRows, rowSize: g.outputWidth * block.project.outputChannels, output: fast,
+                    sentinel: sentinel) { rows in
+            scratch.pointer.update(repeating: .nan, count: scratchCount)
+            block.forward(input: input, residual: residual, output: fast.pointer, rows: rows, scratch: scratch.pointer)
+        }
+        block.reference(input: input, expandWeights: expandWeights, projectWeights: projectWeights,
+                        residual: residual, output: expected.pointer)
+        return maximumError(fast.values, expected.values)
     }
 
     /// A dense convolution as the expansion (EfficientNet-Lite0's stem before its first block): 3x3 stride 2 with
@@ -102,7 +115,6 @@ import Testing
                                            strideHeight: stride, strideWidth: stride, padTop: pad, padLeft: pad,
                                            padBottom: pad, padRight: pad, groups: channels)
         var random = SplitMix64(seed: UInt64(depthwiseKernel * 10 + stride))
-        let outputPixels = geometry.outputRows * geometry.outputWidth
         let input = FloatBuffer(random.floats(stem.inputCount, in: -2...2))
         let stemWeights = FloatBuffer(random.floats(channels * inputChannels * 9))
         let stemBias = FloatBuffer(random.floats(channels))
@@ -110,15 +122,9 @@ import Testing
         let depthwiseBias = FloatBuffer(random.floats(channels))
         let projectWeights = FloatBuffer(random.floats(channels * outputChannels))
         let projectBias = FloatBuffer(random.floats(outputChannels))
-        let scratchCount = InvertedBottleneck.scratchCount(
-            for: geometry, expands: true, expansionScratch: IndirectConvolution.scratchCount(for: stem))
-        let scratch = FloatBuffer(repeating: .nan, count: scratchCount)
-        let sentinel: Float = 4321
-        let fast = FloatBuffer(repeating: sentinel, count: outputPixels * outputChannels)
-        let expected = FloatBuffer(repeating: 0, count: outputPixels * outputChannels)
         defer {
-            [input, stemWeights, stemBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias, scratch,
-             fast, expected].forEach { $0.deallocate() }
+            [input, stemWeights, stemBias, depthwiseWeights, depthwiseBias, projectWeights, projectBias]
+                .forEach { $0.deallocate() }
         }
         let packedStem = IndirectConvolution.pack(weightsOIHW: stemWeights.pointer, outputChannels: channels,
                                                   inputChannelsPerGroup: inputChannels, kernelHeight: 3,
@@ -135,17 +141,13 @@ import Testing
                     depthwiseClamp: .relu6,
                     project: .init(weights: packedProject.baseAddress!, bias: projectBias.pointer, clamp: .none,
                                    inputChannels: channels, outputChannels: outputChannels))
-                runInPieces(rows: 0..<geometry.outputRows, rowSize: geometry.outputWidth * outputChannels,
-                            output: fast, sentinel: sentinel) { rows in
-                    scratch.pointer.update(repeating: .nan, count: scratchCount)
-                    block.forward(input: input.pointer, residual: nil, output: fast.pointer, rows: rows,
-                                  scratch: scratch.pointer)
-                }
-                block.reference(input: input.pointer, expandWeights: stemWeights.pointer,
-                                projectWeights: projectWeights.pointer, residual: nil, output: expected.pointer)
+                let error = Self.maximumErrorAgainstReference(
+                    block, input: input.pointer, expandWeights: stemWeights.pointer,
+                    projectWeights: projectWeights.pointer, residual: nil,
+                    scratchCount: InvertedBottleneck.scratchCount(
+                        for: geometry, expands: true, expansionScratch: IndirectConvolution.scratchCount(for: stem)))
+                #expect(error <= 1e-4, "kernel \(depthwiseKernel) stride \(stride): max error \(error)")
             }
         }
-        let error = maximumError(fast.values, expected.values)
-        #expect(error <= 1e-4, "kernel \(depthwiseKernel) stride \(stride): max error \(error)")
     }
 }
