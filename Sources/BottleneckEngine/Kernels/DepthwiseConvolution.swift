@@ -69,7 +69,7 @@ package enum DepthwiseConvolution {
         if DepthwiseSlidingRow.supports(geometry) {
             channel = DepthwiseSlidingRow.convolve(
                 geometry: geometry, taps: vertical.taps, inputRows: inputRows, weights: weights, bias: bias,
-                clamp: clamp, outputRow: output, channels: 0..<channels)
+                clamp: clamp, outputRow: output)
         }
         while channel + 16 <= channels {
             task.convolve(SIMD16<Float>.self, channel: channel)

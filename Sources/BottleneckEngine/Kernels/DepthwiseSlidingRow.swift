@@ -20,8 +20,8 @@ enum DepthwiseSlidingRow {
         geometry.kernelWidth == 5 && (geometry.strideWidth == 1 || geometry.strideWidth == 2)
     }
 
-    /// Computes the channels `channels.lowerBound ..< channels.lowerBound + 8k` (the whole blocks of 8 that fit)
-    /// of one output row and returns the first channel it left for the caller.
+    /// Computes the whole blocks of 8 channels of one output row and returns the first channel it left for the
+    /// caller (`inputChannels` rounded down to a multiple of 8).
     /// - Parameters:
     ///   - taps: the kernel rows that land inside the input.
     ///   - inputRows: pixel 0 of the input row under kernel row `ky`, for `ky` in `taps`.
@@ -29,14 +29,14 @@ enum DepthwiseSlidingRow {
     static func convolve(
         geometry: ConvolutionGeometry, taps: Range<Int>, inputRows: UnsafePointer<UnsafePointer<Float>>,
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clamp: Clamp,
-        outputRow: UnsafeMutablePointer<Float>, channels: Range<Int>
+        outputRow: UnsafeMutablePointer<Float>
     ) -> Int {
         precondition(supports(geometry), "no sliding-window kernel for \(geometry)")
         let row = Row(geometry: geometry, taps: taps, inputRows: inputRows, weights: weights, bias: bias,
                       lower: Lanes(repeating: clamp.lower), upper: Lanes(repeating: clamp.upper),
                       outputRow: outputRow)
-        return geometry.strideWidth == 1 ? row.convolve(Count5.self, Count1.self, channels: channels)
-            : row.convolve(Count5.self, Count2.self, channels: channels)
+        return geometry.strideWidth == 1 ? row.convolve(Count5.self, Count1.self)
+            : row.convolve(Count5.self, Count2.self)
     }
 
     /// The operands of one output row.
@@ -52,14 +52,12 @@ enum DepthwiseSlidingRow {
 
         /// Blocks of 8 channels, each over the row in as few tiles of at most 8 pixels as possible, with the
         /// pixels spread evenly (14 = 7 + 7 rather than 8 + 6).
-        func convolve<Width: StaticCount, Stride: StaticCount>(
-            _: Width.Type, _: Stride.Type, channels: Range<Int>
-        ) -> Int {
+        func convolve<Width: StaticCount, Stride: StaticCount>(_: Width.Type, _: Stride.Type) -> Int {
             let width = geometry.outputWidth
             let tileCount = (width + 7) / 8
             let (pixelsPerTile, longerTiles) = width.quotientAndRemainder(dividingBy: tileCount)
-            var channel = channels.lowerBound
-            while channel + Lanes.scalarCount <= channels.upperBound {
+            var channel = 0
+            while channel + Lanes.scalarCount <= geometry.inputChannels {
                 let initial = bias.map { Lanes(loadingFrom: $0 + channel) } ?? Lanes()
                 var x = 0
                 for index in 0..<tileCount {
