@@ -24,8 +24,8 @@ package enum DepthwiseConvolution {
     /// `n` (`inputWidth * channels` contiguous floats), and `outputRow(row)` is where output row `row` goes.
     /// Each is called once per output row and kernel row, so a caller may keep the input in a ring of rows.
     ///
-    /// Kernels 5 wide (stride 1 or 2) run on `DepthwiseSlidingRow` in blocks of 8 channels, and only their last
-    /// `channels % 8` channels here. Here channels go in SIMD blocks of 16, then 8, then one at a time. Columns go
+    /// Kernels 3 or 5 wide (stride 1 or 2) run on `DepthwiseSlidingRow` in blocks of 8 channels, and only their
+    /// last `channels % 8` channels here. Here channels go in SIMD blocks of 16, then 8, then one at a time. Columns go
     /// in tiles of 4 pixels that share each weight load and keep 4 independent accumulator chains: interior tiles
     /// read the input without bounds checks, tiles touching the padding read a zero vector for taps outside the
     /// input.

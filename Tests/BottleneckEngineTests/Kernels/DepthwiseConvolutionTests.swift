@@ -46,6 +46,16 @@ import Testing
         ConvolutionGeometry(batch: 1, inputHeight: 9, inputWidth: 17, inputChannels: 16, outputChannels: 16,
                             kernelHeight: 5, kernelWidth: 5, strideHeight: 2, strideWidth: 2,
                             padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, groups: 16),
+        // 3x3 sliding-window tiles: 19 columns = tiles of 7 + 6 + 6, 20 channels = two blocks of 8 + 4 left to the
+        // general tiles.
+        ConvolutionGeometry(batch: 1, inputHeight: 5, inputWidth: 19, inputChannels: 20, outputChannels: 20,
+                            kernelHeight: 3, kernelWidth: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+                            groups: 20),
+        // 3x3 stride 2, TF-SAME pads (t0 l0 b1 r1): 17 output columns = tiles of 6 + 6 + 5, the last reaching the
+        // right padding; batch 2.
+        ConvolutionGeometry(batch: 2, inputHeight: 8, inputWidth: 34, inputChannels: 16, outputChannels: 16,
+                            kernelHeight: 3, kernelWidth: 3, strideHeight: 2, strideWidth: 2,
+                            padTop: 0, padLeft: 0, padBottom: 1, padRight: 1, groups: 16),
         // Two columns, no padding on the left: one tile of 2 whose windows run off the right edge.
         ConvolutionGeometry(batch: 1, inputHeight: 5, inputWidth: 2, inputChannels: 8, outputChannels: 8,
                             kernelHeight: 5, kernelWidth: 5, padTop: 2, padLeft: 0, padBottom: 2, padRight: 3,
