@@ -4,7 +4,7 @@ import Testing
 /// All layout transforms are pure data movement, so every comparison here is exact.
 @Suite struct LayoutTransformsTests {
     @Test(arguments: [(batch: 3, channels: 5, height: 7, width: 9), (batch: 1, channels: 17, height: 1, width: 40),
-                      (batch: 2, channels: 3, height: 6, width: 6)])
+                      (batch: 2, channels: 3, height: 6, width: 6), (batch: 1, channels: 3, height: 5, width: 13)])
     func nchwNHWCConversionsMatchTransposes(shape: (batch: Int, channels: Int, height: Int, width: Int)) {
         var random = SplitMix64(seed: 0x4C)
         let count = shape.batch * shape.channels * shape.height * shape.width
