@@ -11,6 +11,8 @@ package enum PointwiseConvolution {
     package static let panelWidth = 16
     /// Pixels per register tile.
     static let tileRows = 6
+    /// Pixels per tile of a 24-channel panel pair (4 x 3 AVX2 registers).
+    static let pairedTileRows = 4
     /// Above this many bytes of packed weights, panels become the outer loop so each panel stays in L2 while
     /// every tile of pixels passes over it.
     static let panelOuterThreshold = 512 << 10
@@ -55,6 +57,21 @@ package enum PointwiseConvolution {
                               lower: SIMD16(repeating: clamp.lower), upper: SIMD16(repeating: clamp.upper),
                               output: output)
         guard !pixels.isEmpty else { return }
+        // A last panel of 8 channels (24 or 40 outputs, EfficientNet's early projections) would leave half of
+        // its tiles' multiply-adds on padding: it goes with the panel before it into tiles of 4 pixels x 24
+        // channels instead. Alone, one thread, GFLOP/s: 96 -> 24 74 -> 109, 144 -> 24 76 -> 111, 144 -> 40
+        // 87 -> 110, 240 -> 40 91 -> 112.
+        let pairsLastPanels = outputChannels % panelWidth == 8 && panels.count >= 2
+            && panels.upperBound == panelCount(outputChannels: outputChannels)
+        let singlePanels = pairsLastPanels ? panels.lowerBound..<(panels.upperBound - 2) : panels
+        if pairsLastPanels {
+            var first = pixels.lowerBound
+            while first < pixels.upperBound {
+                let rows = min(pairedTileRows, pixels.upperBound - first)
+                context.pairedTile(first: first, rows: rows, panel: panels.upperBound - 2)
+                first += rows
+            }
+        }
         // As few tiles as 6-row tiles need, with the pixels spread evenly over them (49 = 4 x 6 + 5 x 5 rather
         // than 8 x 6 + 1): a tile of 4 or more rows still keeps 8 independent accumulator chains busy.
         let tileCount = (pixels.count + tileRows - 1) / tileRows
@@ -67,7 +84,7 @@ package enum PointwiseConvolution {
                 first += rows
             }
         }
-        if panels.count * inputChannels * panelWidth * 4 > panelOuterThreshold {
+        if singlePanels.count * inputChannels * panelWidth * 4 > panelOuterThreshold {
             // The weights of such a layer come from memory once per call (at batch 1, once per image). Short
             // panels are too brief for the hardware prefetcher to ramp up, so the next one is fetched into L2, a
             // share before each tile of this one. Measured on EfficientNet-Lite0 at batch 1 (profile, one
@@ -76,10 +93,10 @@ package enum PointwiseConvolution {
             // (tile-outer order below), which lost 5% with a whole panel prefetched at once.
             let prefetchesNextPanel = inputChannels * panelWidth * 4 <= prefetchedPanelLimit
             let linesPerTile = (inputChannels + tileCount - 1) / tileCount
-            for panel in panels {
+            for panel in singlePanels {
                 var index = 0
                 forEachTile { first, rows in
-                    if prefetchesNextPanel, panel + 1 < panels.upperBound {
+                    if prefetchesNextPanel, panel + 1 < singlePanels.upperBound {
                         let next = packedWeights + (panel + 1) * inputChannels * panelWidth
                         let lines = (index * linesPerTile)..<((index + 1) * linesPerTile)
                         for line in lines.clamped(to: 0..<inputChannels) {
@@ -92,7 +109,7 @@ package enum PointwiseConvolution {
             }
         } else {
             forEachTile { first, rows in
-                for panel in panels { context.tile(first: first, rows: rows, panel: panel) }
+                for panel in singlePanels { context.tile(first: first, rows: rows, panel: panel) }
             }
         }
     }
@@ -175,6 +192,79 @@ package enum PointwiseConvolution {
             if rowCount > 3 { store(c3, pixel: first + 3, channel: channel, lanes: lanes) }
             if rowCount > 4 { store(c4, pixel: first + 4, channel: channel, lanes: lanes) }
             if rowCount > 5 { store(c5, pixel: first + 5, channel: channel, lanes: lanes) }
+        }
+
+        /// Output pixels `first ..< first + rows` (1 <= rows <= 4) by the 24 channels of `panel` and the 8-channel
+        /// last panel after it.
+        @inline(__always)
+        func pairedTile(first: Int, rows: Int, panel: Int) {
+            switch rows {
+            case 4: pairedTile(Count4.self, first: first, panel: panel)
+            case 3: pairedTile(Count3.self, first: first, panel: panel)
+            case 2: pairedTile(Count2.self, first: first, panel: panel)
+            default: pairedTile(Count1.self, first: first, panel: panel)
+            }
+        }
+
+        /// The register tile of a panel pair: per pixel one `SIMD16` and one `SIMD8` accumulator, fed by the same
+        /// broadcast input value.
+        private func pairedTile<Height: StaticCount>(_: Height.Type, first: Int, panel: Int) {
+            let rowCount = Height.value
+            let k = inputChannels
+            let wide = UnsafeRawPointer(packedWeights + panel * k * PointwiseConvolution.panelWidth)
+            let narrow = wide + k * PointwiseConvolution.panelWidth * 4
+            let a0 = input + first * k
+            let a1 = a0 + (rowCount > 1 ? k : 0), a2 = a0 + (rowCount > 2 ? 2 * k : 0)
+            let a3 = a0 + (rowCount > 3 ? 3 * k : 0)
+            var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>(), c3 = SIMD16<Float>()
+            var d0 = SIMD8<Float>(), d1 = SIMD8<Float>(), d2 = SIMD8<Float>(), d3 = SIMD8<Float>()
+            var offset = 0
+            var index = 0
+            while index < k {
+                let w = wide.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
+                let v = narrow.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                c0.addProduct(SIMD16(repeating: a0[index]), w)
+                d0.addProduct(SIMD8(repeating: a0[index]), v)
+                if rowCount > 1 {
+                    c1.addProduct(SIMD16(repeating: a1[index]), w)
+                    d1.addProduct(SIMD8(repeating: a1[index]), v)
+                }
+                if rowCount > 2 {
+                    c2.addProduct(SIMD16(repeating: a2[index]), w)
+                    d2.addProduct(SIMD8(repeating: a2[index]), v)
+                }
+                if rowCount > 3 {
+                    c3.addProduct(SIMD16(repeating: a3[index]), w)
+                    d3.addProduct(SIMD8(repeating: a3[index]), v)
+                }
+                offset &+= 64
+                index &+= 1
+            }
+            let channel = panel * PointwiseConvolution.panelWidth
+            let narrowChannel = channel + PointwiseConvolution.panelWidth
+            store(c0, pixel: first, channel: channel)
+            store(d0, pixel: first, channel: narrowChannel)
+            if rowCount > 1 {
+                store(c1, pixel: first + 1, channel: channel)
+                store(d1, pixel: first + 1, channel: narrowChannel)
+            }
+            if rowCount > 2 {
+                store(c2, pixel: first + 2, channel: channel)
+                store(d2, pixel: first + 2, channel: narrowChannel)
+            }
+            if rowCount > 3 {
+                store(c3, pixel: first + 3, channel: channel)
+                store(d3, pixel: first + 3, channel: narrowChannel)
+            }
+        }
+
+        /// Adds bias and residual, clamps and writes all lanes of `sum` to one pixel from `channel` on.
+        @inline(__always)
+        private func store<V: FloatVector>(_ sum: V, pixel: Int, channel: Int) {
+            let offset = pixel * outputChannels + channel
+            var value = sum + V(loadingFrom: bias + channel)
+            if let residual { value = value + V(loadingFrom: residual + offset) }
+            value.clamped(lower: V(repeating: lower[0]), upper: V(repeating: upper[0])).store(to: output + offset)
         }
 
         /// Adds bias and residual, clamps and writes `lanes` channels of one pixel.

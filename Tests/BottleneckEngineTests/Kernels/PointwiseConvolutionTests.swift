@@ -7,8 +7,10 @@ import Testing
     // that need tiles of every height from 1 to 6 (also through the uneven pieces), and EfficientNet-like shapes.
     // Weights over 512 KB run panel by panel and prefetch the next panel: (49, 320, 1280), and (45, 100, 1300),
     // whose pieces of 15 pixels make 3 tiles that prefetch 34 lines each, more than the panel's 100.
-    static let shapes = [(1, 3, 5), (7, 16, 16), (8, 9, 24), (13, 5, 33), (23, 24, 144), (49, 320, 1280),
-                         (37, 1152, 40), (45, 100, 1300)]
+    // A last panel of 8 channels goes with the one before into 4-pixel tiles: (8, 9, 24), (11, 144, 24) and
+    // (37, 1152, 40), whose pieces need paired tiles of every height from 1 to 4.
+    static let shapes = [(1, 3, 5), (7, 16, 16), (8, 9, 24), (11, 144, 24), (13, 5, 33), (23, 24, 144),
+                         (49, 320, 1280), (37, 1152, 40), (45, 100, 1300)]
 
     // Tolerance 1e-5 relative to the sum of |terms|: float32 accumulation against a Double reference.
     @Test(arguments: shapes, [false, true])
@@ -46,9 +48,11 @@ import Testing
     }
 
     // Threads may split the output channels instead of the pixels: calls over disjoint panel ranges together
-    // write the whole output, and each writes only its own channels. Same tolerance as above.
-    @Test func forwardOverPanelRangesMatchesReference() {
-        let (pixelCount, inputChannels, outputChannels) = (11, 21, 45)  // 3 panels, the last one 13 wide
+    // write the whole output, and each writes only its own channels. 45 channels: 3 panels, the last 13 wide;
+    // 40: the last 8 wide, paired with the one before only when a call has both. Same tolerance as above.
+    @Test(arguments: [(45, [0..<1, 2..<3, 1..<2]), (40, [1..<3, 0..<1]), (40, [2..<3, 0..<2])])
+    func forwardOverPanelRangesMatchesReference(outputChannels: Int, panelRanges: [Range<Int>]) {
+        let (pixelCount, inputChannels) = (11, 21)
         var random = SplitMix64(seed: 45)
         let input = FloatBuffer(random.floats(pixelCount * inputChannels))
         let weights = FloatBuffer(random.floats(inputChannels * outputChannels))
@@ -60,7 +64,7 @@ import Testing
                                                outputChannels: outputChannels)
         packed.withUnsafeBufferPointer { packed in
             var allowed = Set<Int>()
-            for panels in [0..<1, 2..<3, 1..<2] {
+            for panels in panelRanges {
                 allowed.formUnion((panels.lowerBound * 16)..<min(outputChannels, panels.upperBound * 16))
                 PointwiseConvolution.forward(
                     input: input.pointer, inputChannels: inputChannels, packedWeights: packed.baseAddress!,
