@@ -29,6 +29,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         /// `__builtin_prefetch`, which Swift cannot spell: a header-only module the engine inlines.
         .systemLibrary(name: "CCacheHints"),
+        /// SHA-256 blocks on the x86 SHA extensions, which Swift cannot spell: header only, runtime-checked.
+        .systemLibrary(name: "CSHA256Hardware"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         /// libpng reports errors by longjmp, which Swift cannot catch: this shim wraps decode/encode in setjmp.
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
@@ -39,9 +41,9 @@ let package = Package(
         .target(name: "CGlibcCompat", linkerSettings: [.linkedLibrary("stdc++")]),
 
         // MARK: - Libraries
-        /// SHA-256 content fingerprints (model files, image bytes, cache keys); the numeric flags give it BMI2
-        /// rotates (262 -> 285 MB/s).
-        .target(name: "ContentHashing", swiftSettings: numericSettings),
+        /// SHA-256 content fingerprints (model files, image bytes, cache keys); the numeric flags give its
+        /// portable path BMI2 rotates (262 -> 285 MB/s).
+        .target(name: "ContentHashing", dependencies: ["CSHA256Hardware"], swiftSettings: numericSettings),
         /// ONNX protobuf messages, generated from onnx.proto by scripts/generate-onnx-proto.sh.
         .target(
             name: "ONNXSchema",
