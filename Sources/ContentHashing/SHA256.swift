@@ -117,7 +117,8 @@ public struct SHA256: Sendable {
         compress(blocks: block.baseAddress!, count: block.count / 64)
     }
 
-    /// Compresses `count` consecutive 64-byte blocks, with the state in locals for the whole run.
+    /// Compresses `count` consecutive 64-byte blocks: on the SHA extensions, or in Swift with the state in locals
+    /// for the whole run.
     private mutating func compress(blocks: UnsafeRawPointer, count: Int) {
         if implementation == .hardware {
             Self.roundConstants.withUnsafeBufferPointer { constants in
@@ -134,7 +135,9 @@ public struct SHA256: Sendable {
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
                 for index in 0..<count {
                     let block = blocks + index &* 64
-                    for t in 0..<16 { w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self)) }
+                    for t in 0..<16 {
+                        w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t &* 4, as: UInt32.self))
+                    }
                     for t in 16..<64 {
                         let s0 = Self.rotateRight(w[t &- 15], 7) ^ Self.rotateRight(w[t &- 15], 18) ^ (w[t &- 15] >> 3)
                         let s1 = Self.rotateRight(w[t &- 2], 17) ^ Self.rotateRight(w[t &- 2], 19) ^ (w[t &- 2] >> 10)

@@ -18,7 +18,8 @@ enum DepthwiseSlidingRow {
 
     /// Whether `geometry` has the kernel width and a stride this kernel is specialised for.
     static func supports(_ geometry: ConvolutionGeometry) -> Bool {
-        (geometry.kernelWidth == 3 || geometry.kernelWidth == 5) && (geometry.strideWidth == 1 || geometry.strideWidth == 2)
+        (geometry.kernelWidth == 3 || geometry.kernelWidth == 5)
+            && (geometry.strideWidth == 1 || geometry.strideWidth == 2)
     }
 
     /// Computes the whole blocks of 8 channels of one output row and returns the first channel it left for the
