@@ -3,9 +3,9 @@
 ///
 /// Weights are packed once into panels of 16 output channels (`[panel][inputChannels][16]`, zero padded), so
 /// the inner loop reads them contiguously; a tile of 6 pixels x 16 channels is accumulated in registers
-/// (12 AVX2 registers) and leaves them only after bias, residual and clamp are applied. Compared with sgemm plus
-/// a separate epilogue pass this saves packing the weights on every call and a round trip of the output through
-/// the cache.
+/// (12 AVX2 registers; a last panel of 8 channels goes with the one before into tiles of 4 pixels x 24 channels)
+/// and leaves them only after bias, residual and clamp are applied. Compared with sgemm plus a separate epilogue
+/// pass this saves packing the weights on every call and a round trip of the output through the cache.
 package enum PointwiseConvolution {
     /// Output channels per packed panel: one `SIMD16<Float>`.
     package static let panelWidth = 16
@@ -194,8 +194,8 @@ package enum PointwiseConvolution {
             if rowCount > 5 { store(c5, pixel: first + 5, channel: channel, lanes: lanes) }
         }
 
-        /// Output pixels `first ..< first + rows` (1 <= rows <= 4) by the 24 channels of `panel` and the 8-channel
-        /// last panel after it.
+        /// Output pixels `first ..< first + rows` (1 <= rows <= 4) by 24 channels: the 16 of `panel` and the 8 of
+        /// the last panel, after it.
         @inline(__always)
         func pairedTile(first: Int, rows: Int, panel: Int) {
             switch rows {
