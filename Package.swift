@@ -31,6 +31,9 @@ let package = Package(
         .systemLibrary(name: "CCacheHints"),
         /// SHA-256 blocks on the x86 SHA extensions, which Swift cannot spell: header only, runtime-checked.
         .systemLibrary(name: "CSHA256Hardware"),
+        /// int8 1x1 convolutions on AVX-512 VNNI, which Swift cannot spell: per-function target attributes,
+        /// runtime-checked, so the target needs no flags and the binary still runs on AVX2-only CPUs.
+        .target(name: "CInt8Kernels"),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         /// libpng reports errors by longjmp, which Swift cannot catch: this shim wraps decode/encode in setjmp.
         .target(name: "CPNGShim", linkerSettings: [.linkedLibrary("png16")]),
@@ -52,7 +55,7 @@ let package = Package(
         /// ONNX import, graph optimisation and the NHWC CPU inference engine.
         .target(
             name: "BottleneckEngine",
-            dependencies: ["COpenBLAS", "CCacheHints", "ONNXSchema"],
+            dependencies: ["COpenBLAS", "CCacheHints", "CInt8Kernels", "ONNXSchema"],
             swiftSettings: numericSettings
         ),
         /// Image decoding (JPEG, PNG) and preprocessing into the engine's NHWC input.
@@ -137,7 +140,8 @@ let package = Package(
         .testTarget(name: "BottleneckServingTests",
                     dependencies: ["BottleneckServing", "BottleneckNetwork", "BottleneckImages", "ONNXSchema"]),
         .testTarget(name: "BottleneckCLITests",
-                    dependencies: ["BottleneckCLI", "BottleneckImages", "ONNXSchema", "BottleneckNetwork"]),
+                    dependencies: ["BottleneckCLI", "BottleneckEngine", "BottleneckImages", "ONNXSchema",
+                                   "BottleneckNetwork"]),
     ],
     swiftLanguageModes: [.v6]
 )

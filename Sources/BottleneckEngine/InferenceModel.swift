@@ -9,19 +9,27 @@ public final class InferenceModel: Sendable {
     public let graph: Graph
     /// The model's metadata_props (labels, preprocessing, provenance when written by this tool).
     public let metadata: [String: String]
+    /// The arithmetic of its 1x1 convolutions.
+    public let precision: Precision
 
     /// Loads an ONNX file.
     /// - Parameters:
     ///   - url: the `.onnx` file.
     ///   - outputs: tensor names to compute; nil computes the bottleneck (`bottleneck.bottleneck_tensor` in
     ///     the metadata, else the input of the final Gemm/MatMul, i.e. the pooled features).
-    /// - Throws: `EngineError` naming what is wrong with the file or the request.
-    public convenience init(contentsOf url: URL, outputs: [String]? = nil) throws {
-        try self.init(graph: try ONNXImporter.importModel(at: url), outputs: outputs)
+    ///   - precision: `.int8` quantizes the weights of the 1x1 convolutions once, here.
+    /// - Throws: `EngineError` naming what is wrong with the file or the request, or that this CPU cannot run
+    ///   `precision`.
+    public convenience init(contentsOf url: URL, outputs: [String]? = nil, precision: Precision = .float32) throws {
+        try self.init(graph: try ONNXImporter.importModel(at: url), outputs: outputs, precision: precision)
     }
 
-    /// Prunes and optimizes an imported graph; see `init(contentsOf:outputs:)`.
-    public init(graph imported: Graph, outputs: [String]? = nil) throws {
+    /// Prunes and optimizes an imported graph; see `init(contentsOf:outputs:precision:)`.
+    public init(graph imported: Graph, outputs: [String]? = nil, precision: Precision = .float32) throws {
+        guard precision.isSupported else {
+            throw EngineError(.unsupported, "\(precision.rawValue) needs AVX-512 with VNNI (Intel Cascade Lake or"
+                + " later, AMD Zen 4 or later), which this CPU lacks; run at fp32 instead.")
+        }
         let wanted: [String]
         if let outputs {
             wanted = outputs
@@ -33,8 +41,10 @@ public final class InferenceModel: Sendable {
             throw EngineError(.unknownTensor, "cannot find the bottleneck of this model: no Gemm/MatMul classifier"
                 + " leads to its output. Name the tensor explicitly (--tensor NAME); `bottleneck inspect` lists them.")
         }
-        graph = try GraphOptimizer.optimize(try imported.pruned(toOutputs: wanted))
+        let optimized = try GraphOptimizer.optimize(try imported.pruned(toOutputs: wanted))
+        graph = precision == .int8 ? GraphOptimizer.quantizingPointwiseConvolutions(optimized) : optimized
         metadata = imported.metadata
+        self.precision = precision
     }
 
     public var inputName: String { graph.input.name }

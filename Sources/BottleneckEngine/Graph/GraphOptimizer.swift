@@ -19,6 +19,20 @@ public enum GraphOptimizer {
         return graph
     }
 
+    /// `graph` with every pointwise convolution carrying its int8 form as well (see `Precision.int8`); the
+    /// planner runs them in int8, except the projections of the inverted-residual blocks it fuses.
+    static func quantizingPointwiseConvolutions(_ graph: Graph) -> Graph {
+        var graph = graph
+        for index in graph.nodes.indices {
+            guard case .preparedConvolution(let convolution) = graph.nodes[index].operation,
+                convolution.kind == .pointwise else { continue }
+            let node = graph.nodes[index]
+            graph.nodes[index] = Node(name: node.name, operation: .preparedConvolution(convolution.quantizing()),
+                                      inputs: node.inputs, outputs: node.outputs)
+        }
+        return graph
+    }
+
     /// Clip with constant (or omitted) bound inputs becomes a plain clamp.
     static func resolveClipBounds(_ graph: inout Graph) throws {
         for index in graph.nodes.indices {

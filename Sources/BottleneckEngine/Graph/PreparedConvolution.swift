@@ -25,6 +25,8 @@ public final class PreparedConvolution: Sendable {
     public let bias: [Float]
     public let clamp: Clamp
     public let addsResidual: Bool
+    /// The int8 form of a pointwise convolution, set for models loaded at `Precision.int8`.
+    package let quantized: QuantizedPointwiseConvolution?
 
     /// Packs ONNX weights `[outputChannels, inputChannels/groups, kernelHeight, kernelWidth]`.
     init(window: WindowAttributes, groups: Int, weights: ConstantTensor, bias: [Float]?) {
@@ -77,9 +79,11 @@ public final class PreparedConvolution: Sendable {
         self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
         self.clamp = .none
         self.addsResidual = false
+        self.quantized = nil
     }
 
-    private init(copying other: PreparedConvolution, clamp: Clamp, addsResidual: Bool) {
+    private init(copying other: PreparedConvolution, clamp: Clamp, addsResidual: Bool,
+                 quantized: QuantizedPointwiseConvolution?) {
         kind = other.kind
         window = other.window
         groups = other.groups
@@ -89,17 +93,30 @@ public final class PreparedConvolution: Sendable {
         bias = other.bias
         self.clamp = clamp
         self.addsResidual = addsResidual
+        self.quantized = quantized
     }
 
     /// The same convolution with `next` applied to its output.
     func fusing(_ next: Clamp) -> PreparedConvolution {
-        PreparedConvolution(copying: self, clamp: clamp.followed(by: next), addsResidual: addsResidual)
+        PreparedConvolution(copying: self, clamp: clamp.followed(by: next), addsResidual: addsResidual,
+                            quantized: quantized)
     }
 
     /// The same convolution adding a residual input before its (still empty) clamp.
     func fusingResidual() -> PreparedConvolution {
         precondition(clamp.isNone && !addsResidual, "a residual can only be fused before any activation")
-        return PreparedConvolution(copying: self, clamp: clamp, addsResidual: true)
+        return PreparedConvolution(copying: self, clamp: clamp, addsResidual: true, quantized: quantized)
+    }
+
+    /// The same pointwise convolution carrying its int8 form too (weights per output channel).
+    func quantizing() -> PreparedConvolution {
+        precondition(kind == .pointwise, "only pointwise convolutions have an int8 form")
+        let panelWidth = PointwiseConvolution.panelWidth
+        let int8 = QuantizedPointwiseConvolution(inputChannels: inputChannels, outputChannels: outputChannels,
+                                                 bias: bias) { output, input in
+            packedWeights[((output / panelWidth) * inputChannels + input) * panelWidth + output % panelWidth]
+        }
+        return PreparedConvolution(copying: self, clamp: clamp, addsResidual: addsResidual, quantized: int8)
     }
 
     /// Calls `body` with pointers to the packed weights and the bias, valid during the call.
@@ -115,7 +132,8 @@ public final class PreparedConvolution: Sendable {
         case .depthwise: "DepthwiseConv\(window.kernelHeight)x\(window.kernelWidth)"
         case .general: "Conv\(window.kernelHeight)x\(window.kernelWidth)"
         }
-        return base + (addsResidual ? "+Add" : "") + (clamp.isNone ? "" : "+\(clamp)")
+        return base + (quantized == nil ? "" : "Int8") + (addsResidual ? "+Add" : "")
+            + (clamp.isNone ? "" : "+\(clamp)")
     }
 }
 

@@ -15,6 +15,11 @@
 /// geometry, where `inputChannels` is a 1x1 expansion's input (or the depthwise channels without an expansion),
 /// or a convolution expansion's input as its own geometry states; output and residual
 /// `[batch, outputHeight, outputWidth, project.outputChannels]`. Scratch: `scratchCount` floats.
+///
+/// At `Precision.int8` a 1x1 expansion runs in int8 (`QuantizedPointwiseConvolution`), reading the block input
+/// quantized beforehand, one scale per image row. The projection stays fp32: quantizing its input (one scale per
+/// row of depthwise output) was 5% faster but doubled the feature error and cost 0.2 points of Fashion-MNIST
+/// accuracy (BENCHMARKS.md).
 package struct InvertedBottleneck {
     /// The stage that computes the depthwise convolution's input rows from the block's input.
     package enum Expansion {
@@ -66,6 +71,8 @@ package struct InvertedBottleneck {
     package let depthwiseBias: UnsafePointer<Float>
     package let depthwiseClamp: Clamp
     package let project: Pointwise
+    /// The int8 form of a 1x1 expansion; nil runs it in fp32.
+    package let int8Expand: QuantizedPointwiseConvolution?
     /// Output rows per chunk: the projection runs on `chunkRows * outputWidth` pixels at a time.
     package let chunkRows: Int
 
@@ -74,7 +81,8 @@ package struct InvertedBottleneck {
 
     package init(
         geometry: ConvolutionGeometry, expansion: Expansion?, depthwiseWeights: UnsafePointer<Float>,
-        depthwiseBias: UnsafePointer<Float>, depthwiseClamp: Clamp, project: Pointwise
+        depthwiseBias: UnsafePointer<Float>, depthwiseClamp: Clamp, project: Pointwise,
+        int8Expand: QuantizedPointwiseConvolution? = nil
     ) {
         precondition(geometry.isDepthwise, "not a depthwise convolution: \(geometry)")
         switch expansion {
@@ -91,12 +99,16 @@ package struct InvertedBottleneck {
         }
         precondition(project.inputChannels == geometry.outputChannels,
                      "the projection must read the depthwise channels")
+        if case .pointwise = expansion {} else {
+            precondition(int8Expand == nil, "only a 1x1 expansion runs in int8")
+        }
         self.geometry = geometry
         self.expansion = expansion
         self.depthwiseWeights = depthwiseWeights
         self.depthwiseBias = depthwiseBias
         self.depthwiseClamp = depthwiseClamp
         self.project = project
+        self.int8Expand = int8Expand
         chunkRows = Self.chunkRows(for: geometry)
     }
 
@@ -120,12 +132,14 @@ package struct InvertedBottleneck {
     }
 
     /// Computes output rows `rows` (row `n * outputHeight + y`). Calls on disjoint row ranges may run concurrently,
-    /// each with its own `scratch`.
+    /// each with its own `scratch`. With `int8Expand`, `quantizedInput` is the block input quantized per row.
     package func forward(
-        input: UnsafePointer<Float>, residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-        rows: Range<Int>, scratch: UnsafeMutablePointer<Float>
+        input: UnsafePointer<Float>, quantizedInput: QuantizedPointwiseConvolution.Input? = nil,
+        residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, rows: Range<Int>,
+        scratch: UnsafeMutablePointer<Float>
     ) {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= geometry.outputRows, "rows out of range")
+        precondition((int8Expand == nil) == (quantizedInput == nil), "an int8 expansion reads the quantized input")
         let g = geometry
         let channels = g.inputChannels
         let ringRows = Self.ringRows(for: g)
@@ -154,6 +168,16 @@ package struct InvertedBottleneck {
                     let span = min(needed.upperBound - ringEnd, ringRows - slot)
                     switch expansion {
                     case .pointwise(let expand):
+                        if let int8Expand, var rowsInput = quantizedInput {
+                            // The view starts at the first row to expand, pixel 0 with that row's scale.
+                            let firstRow = image * g.inputHeight + ringEnd
+                            rowsInput.bytes += firstRow * g.inputWidth * int8Expand.inputStride
+                            rowsInput.scales += firstRow
+                            rowsInput.zeroPoints += firstRow
+                            int8Expand.forward(input: rowsInput, residual: nil, clamp: expand.clamp,
+                                               output: ring + slot * expandedRowSize, pixels: 0..<(span * g.inputWidth))
+                            break
+                        }
                         PointwiseConvolution.forward(
                             input: input + (image * g.inputHeight + ringEnd) * g.inputWidth * expand.inputChannels,
                             inputChannels: expand.inputChannels, packedWeights: expand.weights,
@@ -189,7 +213,8 @@ package struct InvertedBottleneck {
     /// The three stages run one after the other by their naive references over whole tensors: the oracle for
     /// tests. `projectWeights` and a 1x1 expansion's `expandWeights` are unpacked `[inputChannels, outputChannels]`,
     /// a convolution expansion's are ONNX's `[outputChannels, inputChannels, kernelHeight, kernelWidth]`; the
-    /// `weights` pointers of the stages are ignored.
+    /// `weights` pointers of the stages are ignored. An int8 expansion quantizes the whole input as the planner
+    /// does (one scale per row) and runs its int8 reference.
     package func reference(
         input: UnsafePointer<Float>, expandWeights: UnsafePointer<Float>?, projectWeights: UnsafePointer<Float>,
         residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
@@ -199,6 +224,9 @@ package struct InvertedBottleneck {
         var depthwise = [Float](repeating: 0, count: g.outputCount)
         expanded.withUnsafeMutableBufferPointer { expanded in
             switch expansion {
+            case .pointwise(let expand) where int8Expand != nil:
+                Self.int8Reference(int8Expand!, input: input, rows: g.batch * g.inputHeight, width: g.inputWidth,
+                                   clamp: expand.clamp, output: expanded.baseAddress!)
             case .pointwise(let expand):
                 PointwiseConvolution.reference(
                     input: input, inputChannels: expand.inputChannels, weights: expandWeights!,
@@ -220,6 +248,24 @@ package struct InvertedBottleneck {
                     outputChannels: project.outputChannels, bias: project.bias, residual: residual,
                     clamp: project.clamp, output: output, pixels: 0..<(g.outputRows * g.outputWidth))
             }
+        }
+    }
+
+    /// Quantizes `rows` rows of `width` pixels, each row over its own range, and runs `convolution`'s reference.
+    private static func int8Reference(
+        _ convolution: QuantizedPointwiseConvolution, input: UnsafePointer<Float>, rows: Int, width: Int,
+        clamp: Clamp, output: UnsafeMutablePointer<Float>
+    ) {
+        let (channels, stride) = (convolution.inputChannels, convolution.inputStride)
+        var bytes = [UInt8](repeating: 0, count: rows * width * stride)
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            let scales = (0..<rows).map { row in
+                QuantizedPointwiseConvolution.quantize(
+                    input: input + row * width * channels, pixels: width, channels: channels,
+                    output: bytes.baseAddress! + row * width * stride, stride: stride)
+            }
+            convolution.reference(input: bytes.baseAddress!, scales: scales, pixelsPerScale: width,
+                                  residual: nil, clamp: clamp, output: output, pixelCount: rows * width)
         }
     }
 }

@@ -32,6 +32,12 @@ struct Arena: @unchecked Sendable {
 
     @inline(__always)
     func pointer(_ buffer: Int) -> UnsafeMutablePointer<Float> { base + offsets[buffer] }
+
+    /// A buffer holding bytes (quantized activations), which only C kernels read and write.
+    @inline(__always)
+    func bytes(_ buffer: Int) -> UnsafeMutablePointer<UInt8> {
+        UnsafeMutableRawPointer(base + offsets[buffer]).assumingMemoryBound(to: UInt8.self)
+    }
 }
 
 /// One unit of work in a plan: a kernel call over `workItems` independent items (output rows, images or

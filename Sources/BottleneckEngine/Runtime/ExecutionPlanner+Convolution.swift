@@ -25,8 +25,6 @@ extension ExecutionPlanner {
         }
         read(input)
         if let residual { read(residual) }
-        let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
-        let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp)
         // A 1x1 convolution with more output channels than pixels and too few rows to share evenly between
         // threads (EfficientNet's 7x7 expansions: 7 rows would split 3 + 4) gives each thread a share of the
         // 16-channel weight panels rather than of the rows, so that each fetches only its share of the weights (at
@@ -35,12 +33,19 @@ extension ExecutionPlanner {
         // thread wrote: 0.6-1.4% faster than panels on a quiet host, 2-7% on a busy one (2 threads, batch 1).
         // Splitting the 7x7 depthwise layers by channels to match their expansion measured no gain (+0.2%).
         let allRows = 0..<geometry.outputRows
-        let panels = PointwiseConvolution.panelCount(outputChannels: geometry.outputChannels)
         let splitsPanels = convolution.kind == .pointwise && allRows.count < 8
             && allRows.count * geometry.outputWidth < geometry.outputChannels
-        append(node.name, workItems: splitsPanels ? panels : allRows.count) { arena, items in
-            body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena,
-                 splitsPanels ? allRows : items, splitsPanels ? items : nil)
+        if let quantized = convolution.quantized {
+            appendQuantizedPointwise(node, quantized, geometry: geometry, input: input, output: output,
+                                     residual: residual, clamp: clamp, splitsPanels: splitsPanels)
+        } else {
+            let (source, target, residualBuffer) = (input.buffer, output.buffer, residual?.buffer)
+            let body = Self.convolutionBody(convolution, geometry: geometry, clamp: clamp)
+            let panels = PointwiseConvolution.panelCount(outputChannels: geometry.outputChannels)
+            append(node.name, workItems: splitsPanels ? panels : allRows.count) { arena, items in
+                body(arena.pointer(source), arena.pointer(target), residualBuffer.map(arena.pointer), arena,
+                     splitsPanels ? allRows : items, splitsPanels ? items : nil)
+            }
         }
         if let separateResidual {
             try planSeparateResidual(node, convolutionOutput: output, residual: separateResidual,

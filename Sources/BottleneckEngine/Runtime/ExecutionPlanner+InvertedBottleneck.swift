@@ -60,9 +60,15 @@ extension ExecutionPlanner {
         }
         currentOperation = "InvertedBottleneck\(geometry.kernelHeight)x\(geometry.kernelWidth)"
             + (geometry.strideHeight > 1 ? "s\(geometry.strideHeight)" : "")
+            + (expansionGeometry == nil && expand?.quantized != nil ? "Int8" : "")
+        // At int8 a 1x1 expansion runs in int8 after a step quantizing the block input; the projection stays fp32
+        // (see InvertedBottleneck).
+        let int8Expand = expansionGeometry == nil ? expand?.quantized : nil
         let output = newTensor(outputShape, .nhwc)
         read(input)
         if let residual { read(residual) }
+        let quantizedInput = int8Expand.map { appendQuantize(blockNode, input, stride: $0.inputStride) }
+        if let quantizedInput { read(quantizedInput) }
         scratchCount = max(scratchCount, InvertedBottleneck.scratchCount(
             for: geometry, expands: expand != nil,
             expansionScratch: expansionGeometry.map(IndirectConvolution.scratchCount(for:)) ?? 0))
@@ -70,9 +76,9 @@ extension ExecutionPlanner {
         let name = [expandNode, depthwiseNode, projectNode].compactMap { $0?.name }.joined(separator: "+")
         let expansion = expansionGeometry
         append(name, workItems: geometry.outputRows) { arena, rows in
-            Self.withBlock(geometry: geometry, expand: expand, expansionGeometry: expansion,
-                           depthwise: depthwise, project: project) { block in
-                block.forward(input: arena.pointer(source),
+            Self.withBlock(geometry: geometry, expand: expand, expansionGeometry: expansion, depthwise: depthwise,
+                           project: project, int8Expand: int8Expand) { block in
+                block.forward(input: arena.pointer(source), quantizedInput: quantizedInput?.input(arena),
                               residual: residualBuffer.map { UnsafePointer(arena.pointer($0)) },
                               output: arena.pointer(target), rows: rows, scratch: arena.scratch)
             }
@@ -85,7 +91,8 @@ extension ExecutionPlanner {
     /// `expansionGeometry` is set for a dense (not 1x1) expansion.
     private static func withBlock(
         geometry: ConvolutionGeometry, expand: PreparedConvolution?, expansionGeometry: ConvolutionGeometry?,
-        depthwise: PreparedConvolution, project: PreparedConvolution, _ body: (InvertedBottleneck) -> Void
+        depthwise: PreparedConvolution, project: PreparedConvolution, int8Expand: QuantizedPointwiseConvolution?,
+        _ body: (InvertedBottleneck) -> Void
     ) {
         func withStages(_ expansion: InvertedBottleneck.Expansion?) {
             depthwise.withPointers { depthwiseWeights, depthwiseBias in
@@ -94,7 +101,8 @@ extension ExecutionPlanner {
                         geometry: geometry, expansion: expansion, depthwiseWeights: depthwiseWeights,
                         depthwiseBias: depthwiseBias, depthwiseClamp: depthwise.clamp,
                         project: .init(weights: projectWeights, bias: projectBias, clamp: project.clamp,
-                                       inputChannels: project.inputChannels, outputChannels: project.outputChannels)))
+                                       inputChannels: project.inputChannels, outputChannels: project.outputChannels),
+                        int8Expand: int8Expand))
                 }
             }
         }

@@ -74,6 +74,55 @@ import Testing
         }
     }
 
+    // The same blocks with an int8 expansion (`Precision.int8`), reading the block input quantized per row as
+    // the planner leaves it, against the int8 expansion's reference, then the fp32 references. Tolerance as above:
+    // both sum the same integers, then run the same fp32 stages.
+    @Test(.enabled(if: QuantizedPointwiseConvolution.isSupported, "needs AVX-512 VNNI"),
+          arguments: geometries, [true, false])
+    func int8ExpansionMatchesReference(geometry: ConvolutionGeometry, residual hasResidual: Bool) {
+        let channels = geometry.inputChannels
+        let (blockInputChannels, outputChannels) = (11, 13)
+        var random = SplitMix64(seed: UInt64(geometry.inputWidth * 137 + channels))
+        let pixels = geometry.batch * geometry.inputHeight * geometry.inputWidth
+        let input = FloatBuffer(random.floats(pixels * blockInputChannels, in: -2...2))
+        let expandWeights = random.floats(blockInputChannels * channels)
+        let expandBias = random.floats(channels)
+        let depthwiseWeights = FloatBuffer(random.floats(geometry.kernelHeight * geometry.kernelWidth * channels))
+        let depthwiseBias = FloatBuffer(random.floats(channels))
+        let projectWeights = FloatBuffer(random.floats(channels * outputChannels))
+        let projectBias = FloatBuffer(random.floats(outputChannels))
+        let residual = FloatBuffer(random.floats(geometry.outputRows * geometry.outputWidth * outputChannels))
+        let unused = FloatBuffer(repeating: .nan, count: channels)  // fp32 expansion weights the int8 stage ignores
+        defer {
+            [input, depthwiseWeights, depthwiseBias, projectWeights, projectBias, residual, unused]
+                .forEach { $0.deallocate() }
+        }
+        let int8Expand = QuantizedPointwiseConvolution(
+            inputChannels: blockInputChannels, outputChannels: channels, bias: expandBias
+        ) { output, input in expandWeights[input * channels + output] }
+        let packedProject = PointwiseConvolution.pack(weights: projectWeights.pointer, inputChannels: channels,
+                                                      outputChannels: outputChannels)
+        expandBias.withUnsafeBufferPointer { expandBias in
+            packedProject.withUnsafeBufferPointer { packedProject in
+                let block = InvertedBottleneck(
+                    geometry: geometry,
+                    expansion: .pointwise(.init(weights: unused.pointer, bias: expandBias.baseAddress!, clamp: .relu6,
+                                                inputChannels: blockInputChannels, outputChannels: channels)),
+                    depthwiseWeights: depthwiseWeights.pointer, depthwiseBias: depthwiseBias.pointer,
+                    depthwiseClamp: .relu6,
+                    project: .init(weights: packedProject.baseAddress!, bias: projectBias.pointer,
+                                   clamp: hasResidual ? .none : .relu, inputChannels: channels,
+                                   outputChannels: outputChannels),
+                    int8Expand: int8Expand)
+                let error = Self.maximumErrorAgainstReference(
+                    block, input: input.pointer, expandWeights: nil, projectWeights: projectWeights.pointer,
+                    residual: hasResidual ? UnsafePointer(residual.pointer) : nil,
+                    scratchCount: InvertedBottleneck.scratchCount(for: geometry, expands: true))
+                #expect(error <= 1e-4, "\(geometry) residual \(hasResidual): max error \(error)")
+            }
+        }
+    }
+
     /// Runs `block` over all its output rows in three calls, each with its own NaN-filled scratch (a read of a ring
     /// row that was never computed shows), checks that the calls together write every output exactly, and returns
     /// the largest difference from `block.reference`.
@@ -88,10 +137,38 @@ import Testing
         let fast = FloatBuffer(repeating: sentinel, count: count)
         let expected = FloatBuffer(repeating: 0, count: count)
         defer { [scratch, fast, expected].forEach { $0.deallocate() } }
+        // An int8 expansion reads the block input quantized per row, as the planner's quantize step leaves it.
+        let (inputRows, width) = (g.batch * g.inputHeight, g.inputWidth)
+        let stride = block.int8Expand?.inputStride ?? 0
+        var bytes = [UInt8](repeating: 0, count: inputRows * width * stride)
+        var scales: [QuantizedPointwiseConvolution.ActivationScale] = []
+        if let int8Expand = block.int8Expand {
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                for row in 0..<inputRows {
+                    scales.append(QuantizedPointwiseConvolution.quantize(
+                        input: input + row * width * int8Expand.inputChannels, pixels: width,
+                        channels: int8Expand.inputChannels, output: bytes.baseAddress! + row * width * stride,
+                        stride: stride))
+                }
+            }
+        }
+        let (imageScales, zeroPoints) = (scales.map(\.scale), scales.map(\.zeroPoint))
         runInPieces(rows: 0..<g.outputRows, rowSize: g.outputWidth * block.project.outputChannels, output: fast,
                     sentinel: sentinel) { rows in
             scratch.pointer.update(repeating: .nan, count: scratchCount)
-            block.forward(input: input, residual: residual, output: fast.pointer, rows: rows, scratch: scratch.pointer)
+            bytes.withUnsafeBufferPointer { bytes in
+                imageScales.withUnsafeBufferPointer { imageScales in
+                    zeroPoints.withUnsafeBufferPointer { zeroPoints in
+                        let quantized = block.int8Expand.map { _ in
+                            QuantizedPointwiseConvolution.Input(
+                                bytes: bytes.baseAddress!, scales: imageScales.baseAddress!,
+                                zeroPoints: zeroPoints.baseAddress!, pixelsPerScale: width)
+                        }
+                        block.forward(input: input, quantizedInput: quantized, residual: residual,
+                                      output: fast.pointer, rows: rows, scratch: scratch.pointer)
+                    }
+                }
+            }
         }
         block.reference(input: input, expandWeights: expandWeights, projectWeights: projectWeights,
                         residual: residual, output: expected.pointer)
