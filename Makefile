@@ -47,7 +47,7 @@ ifneq ($(wildcard $(VENV)/bin/python),)
   $(shell $(VENV_PY) -c '' 2>/dev/null || rm -f $(VENV)/.installed-*)
 endif
 
-.PHONY: help deps venv rie lambda build build-tests model fixtures demo test bench bench-images bench-extract bench-train bench-lambda clean distclean
+.PHONY: help deps venv rie lambda build build-tests model fixtures demo test bench bench-int8 bench-images bench-extract bench-train bench-lambda clean distclean
 
 # ---- Entry points -----------------------------------------------------------------------------------------------
 
@@ -74,6 +74,12 @@ test: deps venv rie fixtures build-tests model
 ## bench: time our engine against onnxruntime on EfficientNet-Lite0 (threads 1 and 2, batches 1, 8, 32)
 bench: deps venv build model
 	SHARED=$(SHARED) scripts/bench.sh $(BIN) $(MODEL)
+
+## bench-int8: the int8 stretch: our int8 engine against onnxruntime's fp32 (as bench), then full Fashion-MNIST
+##             test accuracy with fp32 and int8 features (extracts 70,000 images twice on the first run)
+bench-int8: deps venv build model
+	PRECISION=int8 SHARED=$(SHARED) scripts/bench.sh $(BIN) $(MODEL)
+	scripts/bench-int8-accuracy.sh $(BIN)
 
 ## bench-images: decode + resize + normalise images/s against Pillow on the same JPEGs (one thread each)
 bench-images: deps venv build

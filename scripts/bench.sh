@@ -6,7 +6,8 @@
 # For each thread count (THREADS, default "1 2") it alternates ours and onnxruntime ROUNDS times (default 3), so
 # that drift in the machine's speed hits both alike, prints both tools' own lines, then a table of medians and
 # ratios. onnxruntime runs
-# from the project venv through ../shared/bench/ort_bench.py (SHARED overrides ../shared).
+# from the project venv through ../shared/bench/ort_bench.py (SHARED overrides ../shared). PRECISION=int8 runs our
+# engine in int8 (onnxruntime stays fp32: the int8 stretch is measured against onnxruntime's fp32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,11 +17,13 @@ SHARED=${SHARED:-../shared}
 THREADS=${THREADS:-1 2}
 ROUNDS=${ROUNDS:-3}
 BATCHES=${BATCHES:-1,8,32}
+PRECISION=${PRECISION:-fp32}
 ORT_BENCH=$SHARED/bench/ort_bench.py
 
 echo "== bench $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "== cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1), nproc $(nproc)"
 echo "== model: $MODEL ($(stat -c %s "$MODEL") bytes), commit $(git rev-parse --short HEAD 2>/dev/null || echo none)"
+echo "== precision: ours $PRECISION, onnxruntime fp32"
 echo "== onnxruntime $(.venv/bin/python -c 'import onnxruntime; print(onnxruntime.__version__)')"
 
 log=$(mktemp)
@@ -28,8 +31,9 @@ trap 'rm -f "$log"' EXIT
 for t in $THREADS; do
     for r in $(seq 1 "$ROUNDS"); do
         echo
-        echo "-- threads $t, round $r/$ROUNDS: bottleneck"
-        "$BIN" bench --model "$MODEL" --batch "$BATCHES" --threads "$t" | sed 's/^/bottleneck /' | tee -a "$log"
+        echo "-- threads $t, round $r/$ROUNDS: bottleneck ($PRECISION)"
+        "$BIN" bench --model "$MODEL" --batch "$BATCHES" --threads "$t" --precision "$PRECISION" \
+            | sed 's/^/bottleneck /' | tee -a "$log"
         echo "-- threads $t, round $r/$ROUNDS: onnxruntime"
         .venv/bin/python "$ORT_BENCH" "$MODEL" "$t" | sed 's/^/onnxruntime /' | tee -a "$log"
     done

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BottleneckCache
+import BottleneckEngine
 import BottleneckEvaluation
 import BottleneckExport
 import BottleneckExtraction
@@ -95,7 +96,8 @@ struct ExportCommand: ParsableCommand {
         }
 
         // The extractor loads the backbone once: its namespace holds the file's SHA-256, its preprocessor the spec.
-        let extractor = try FeatureExtractor(options: try record.extractionOptions(threads: threadCount))
+        let options = try record.extractionOptions(threads: threadCount)
+        let extractor = try FeatureExtractor(options: options)
         let namespace = extractor.namespace
         guard namespace.backboneFingerprint == record.backboneSHA256 else {
             throw CommandError("the backbone \(backboneURL.path) has changed since the run was trained (sha256"
@@ -151,7 +153,7 @@ struct ExportCommand: ParsableCommand {
         }
         do {
             try selfCheck(outputURL, test: test, headScores: headScores, classCount: head.classCount,
-                          threads: threadCount)
+                          threads: threadCount, precision: options.precision)
         } catch {
             try? FileManager.default.removeItem(at: outputURL)
             throw error
@@ -161,12 +163,13 @@ struct ExportCommand: ParsableCommand {
     /// Scores up to `checkImages` test images (spread evenly over the split) with the written model, from their
     /// files, as serving does (`ImageClassifier`), and compares with the head's scores on the same images' cached
     /// vectors. A NaN or infinite score on either side fails the check.
-    private func selfCheck(_ url: URL, test: LabelledVectors, headScores: [Float], classCount: Int, threads: Int)
-        throws
+    /// An int8 run is checked with the model run at int8, the arithmetic its vectors came from.
+    private func selfCheck(_ url: URL, test: LabelledVectors, headScores: [Float], classCount: Int, threads: Int,
+                           precision: Precision) throws
     {
         let classifier: ImageClassifier
         do {
-            classifier = try ImageClassifier(modelAt: url, threads: threads)
+            classifier = try ImageClassifier(modelAt: url, threads: threads, precision: precision)
         } catch {
             throw CommandError("self-check failed: \(error.message) Removed \(url.path).")
         }

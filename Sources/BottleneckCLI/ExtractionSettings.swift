@@ -8,7 +8,7 @@ import Yams
 
 /// Extraction settings: a YAML config file (`--config`) whose every field is also a flag; flags win.
 struct ExtractionSettings: ParsableArguments {
-    @Option(name: .long, help: "YAML config file (keys: data, backbone, tensor, cache, threads, shard, split, pixel_limit, dtype, flush_every).")
+    @Option(name: .long, help: "YAML config file (keys: data, backbone, tensor, cache, threads, shard, split, pixel_limit, dtype, precision, flush_every).")
     var config: String?
 
     @Option(name: .long, help: "Image folder (root/<label>/**/<image>) or a path,label CSV manifest.")
@@ -41,6 +41,9 @@ struct ExtractionSettings: ParsableArguments {
     @Option(name: .long, help: "Vector storage: float32 or float16 (default float32).")
     var dtype: String?
 
+    @Option(name: .long, help: "Backbone arithmetic: fp32, or int8 on AVX-512 VNNI CPUs (faster; its vectors are cached apart; default fp32).")
+    var precision: Precision?
+
     @Option(name: .long, help: "Commit a cache shard every N new vectors (default: when full or every minute).")
     var flushEvery: Int?
 
@@ -58,10 +61,11 @@ struct ExtractionSettings: ParsableArguments {
         var split: String?
         var pixelLimit: Int?
         var dtype: String?
+        var precision: String?
         var flushEvery: Int?
 
         enum CodingKeys: String, CodingKey {
-            case data, backbone, tensor, cache, threads, shard, split, dtype
+            case data, backbone, tensor, cache, threads, shard, split, dtype, precision
             case pixelLimit = "pixel_limit"
             case flushEvery = "flush_every"
         }
@@ -100,6 +104,10 @@ struct ExtractionSettings: ParsableArguments {
         guard let vectorType = VectorDType(rawValue: dtypeName) else {
             throw ValidationError("dtype must be float32 or float16, not '\(dtypeName)'.")
         }
+        let precisionName = precision?.rawValue ?? file.precision ?? Precision.float32.rawValue
+        guard let arithmetic = Precision(rawValue: precisionName) else {
+            throw ValidationError("precision must be fp32 or int8, not '\(precisionName)'.")
+        }
         let limit = pixelLimit ?? file.pixelLimit ?? 50_000_000
         guard limit > 0 else { throw ValidationError("pixel_limit must be positive.") }
         if let every = flushEvery ?? file.flushEvery, every < 1 {
@@ -110,7 +118,7 @@ struct ExtractionSettings: ParsableArguments {
             tensor: tensor ?? file.tensor, cache: try CacheLocation(parsing: cache ?? file.cache ?? "cache/features"),
             threads: threadCount, shard: assignment,
             split: try (split ?? file.split).map { try SplitPolicy(parsing: $0) } ?? .default,
-            pixelLimit: limit, dtype: vectorType, flushEveryVectors: flushEvery ?? file.flushEvery,
+            pixelLimit: limit, dtype: vectorType, precision: arithmetic, flushEveryVectors: flushEvery ?? file.flushEvery,
             verifyCache: verify, environment: environment)
     }
 }

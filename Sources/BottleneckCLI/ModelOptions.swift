@@ -10,6 +10,11 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Worker threads (default: all cores). OpenBLAS itself stays single-threaded.")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "fp32, or int8: the 1x1 convolutions after the first blocks in int8 (AVX-512 VNNI CPUs only; features"
+            + " differ slightly from fp32 and are cached apart)."))
+    var precision: Precision = .float32
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
     }
@@ -20,6 +25,8 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model computing `outputs` (nil: its bottleneck).
     func load(outputs: [String]? = nil) throws -> InferenceModel {
-        try InferenceModel(contentsOf: modelURL, outputs: outputs)
+        try InferenceModel(contentsOf: modelURL, outputs: outputs, precision: precision)
     }
 }
+
+extension Precision: ExpressibleByArgument {}

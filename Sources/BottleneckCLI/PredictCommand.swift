@@ -29,6 +29,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "Backbone arithmetic: fp32, or int8 on AVX-512 VNNI CPUs (default fp32).")
+    var precision: Precision = .float32
+
     @Argument(help: "Image files or http/https URLs.")
     var inputs: [String]
 
@@ -49,7 +52,8 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let classifier = try ImageClassifier(modelAt: URL(fileURLWithPath: model),
-                                             threads: threads ?? InferenceSession.defaultThreadCount)
+                                             threads: threads ?? InferenceSession.defaultThreadCount,
+                                             precision: precision)
         var policy = FetchPolicy()
         if allowLoopback { policy.addresses = .allowingLoopback }
         let fetcher = try ImageFetcher(policy: policy)

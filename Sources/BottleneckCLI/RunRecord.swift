@@ -1,5 +1,6 @@
 import BottleneckCache
 import BottleneckDatasets
+import BottleneckEngine
 import BottleneckExtraction
 import BottleneckTraining
 import ContentHashing
@@ -16,6 +17,8 @@ struct RunRecord: Codable {
     var namespace: String
     /// How the cached vectors are stored; nil in run.json files written before it was recorded (float32 then).
     var dtype: VectorDType?
+    /// The backbone's arithmetic; nil for fp32 (and in run.json files written before it was recorded).
+    var precision: String?
     /// SHA-256 of the backbone file.
     var backboneSHA256: String
     /// SHA-256 over the sorted `sha256 label split` lines of every usable image: changes with any image, label or split.
@@ -34,6 +37,7 @@ struct RunRecord: Codable {
         split = options.split.description
         namespace = extractor.namespace.id
         dtype = extractor.namespace.dtype
+        precision = options.precision == .float32 ? nil : options.precision.rawValue
         backboneSHA256 = extractor.namespace.backboneFingerprint
         let lines = extractor.dataset.items.map { "\($0.contentHash) \($0.label) \($0.split.rawValue)" }.sorted()
         dataSHA256 = SHA256.hash(Data(lines.joined(separator: "\n").utf8)).hexString
@@ -62,6 +66,16 @@ struct RunRecord: Codable {
     func extractionOptions(threads: Int) throws -> ExtractionOptions {
         ExtractionOptions(data: URL(fileURLWithPath: data), model: URL(fileURLWithPath: backbone), tensor: tensor,
                           cache: try CacheLocation(parsing: cache), threads: threads,
-                          split: try SplitPolicy(parsing: split), dtype: dtype ?? .float32)
+                          split: try SplitPolicy(parsing: split), dtype: dtype ?? .float32,
+                          precision: try recordedPrecision())
+    }
+
+    private func recordedPrecision() throws -> Precision {
+        guard let precision else { return .float32 }
+        guard let known = Precision(rawValue: precision) else {
+            throw CommandError("run.json records precision '\(precision)', which this version does not know (fp32,"
+                + " int8); train again with this version.")
+        }
+        return known
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BottleneckDatasets
+import BottleneckEngine
 import BottleneckEvaluation
 import BottleneckExport
 import BottleneckExtraction
@@ -48,15 +49,18 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "With --model: worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "With --model: backbone arithmetic, fp32 or int8 (AVX-512 VNNI CPUs; default fp32).")
+    var precision: Precision?
+
     func validate() throws {
         switch (runFolder, model) {
         case (nil, nil), (.some, .some):
             throw ValidationError("pass either --run FOLDER (a trained head, on cached vectors) or --model FILE"
                 + " --data DIR (a combined model from `bottleneck export`, on image files).")
         case (.some, nil):
-            if data != nil || report != nil || split != "test" || threads != nil {
-                throw ValidationError("--data, --split, --report and --threads go with --model; --run evaluates"
-                    + " the run's own data and writes report.json into the run folder.")
+            if data != nil || report != nil || split != "test" || threads != nil || precision != nil {
+                throw ValidationError("--data, --split, --report, --threads and --precision go with --model; --run"
+                    + " evaluates the run's own data and writes report.json into the run folder.")
             }
         case (nil, .some):
             if data == nil { throw ValidationError("--model needs --data DIR: the images to evaluate it on.") }
@@ -83,7 +87,9 @@ struct EvaluateCommand: ParsableCommand {
     private func evaluateCombinedModel(at url: URL, data: URL) throws {
         let classifier: ImageClassifier
         do {
-            classifier = try ImageClassifier(modelAt: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            classifier = try ImageClassifier(
+                modelAt: url, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                precision: precision ?? .float32)
         } catch {
             throw CommandError(error.message)
         }

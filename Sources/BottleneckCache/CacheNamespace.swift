@@ -20,6 +20,9 @@ public struct CacheNamespace: Sendable, Hashable, CustomStringConvertible {
     /// Name of the bottleneck tensor the vectors are read from.
     public let tensorName: String
     public let dtype: VectorDType
+    /// The arithmetic the backbone ran in when it is not fp32 (e.g. "int8-v1"), nil for fp32: its vectors differ,
+    /// so they live apart.
+    public let arithmetic: String?
     /// Elements per vector, e.g. 1280.
     public let dimension: Int
     /// The canonical JSON descriptor the id is the hash of; written to `namespace.json`.
@@ -28,7 +31,7 @@ public struct CacheNamespace: Sendable, Hashable, CustomStringConvertible {
     public let id: String
 
     public init(backboneFingerprint: String, preprocessingJSON: String, tensorName: String,
-                dtype: VectorDType = .float32, dimension: Int) throws {
+                dtype: VectorDType = .float32, arithmetic: String? = nil, dimension: Int) throws {
         let fingerprint = backboneFingerprint.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         guard !fingerprint.isEmpty else {
             throw CacheError(.invalidNamespace, "the backbone fingerprint is empty; pass the SHA-256 of the model file")
@@ -46,8 +49,16 @@ public struct CacheNamespace: Sendable, Hashable, CustomStringConvertible {
         self.preprocessing = try CanonicalJSON.canonicalize(preprocessingJSON)
         self.tensorName = tensorName
         self.dtype = dtype
+        self.arithmetic = arithmetic
         self.dimension = dimension
-        var descriptor = "{\"backbone\":"
+        // Keys in sorted order; an fp32 descriptor has no "arithmetic" key, so its id is what it always was.
+        var descriptor = "{"
+        if let arithmetic {
+            descriptor += "\"arithmetic\":"
+            CanonicalJSON.Value.writeString(arithmetic, to: &descriptor)
+            descriptor += ","
+        }
+        descriptor += "\"backbone\":"
         CanonicalJSON.Value.writeString(fingerprint, to: &descriptor)
         descriptor += ",\"dimension\":\(dimension),\"dtype\":\"\(dtype.rawValue)\",\"key_version\":\(Self.keyVersion)"
         descriptor += ",\"preprocessing\":\(preprocessing),\"tensor\":"
@@ -59,7 +70,7 @@ public struct CacheNamespace: Sendable, Hashable, CustomStringConvertible {
 
     /// The namespace of a model file: its fingerprint is the SHA-256 of the file's bytes.
     public init(modelFile: URL, preprocessingJSON: String, tensorName: String, dtype: VectorDType = .float32,
-                dimension: Int) throws {
+                arithmetic: String? = nil, dimension: Int) throws {
         let digest: SHA256.Digest
         do {
             digest = try SHA256.hash(contentsOf: modelFile)
@@ -67,10 +78,12 @@ public struct CacheNamespace: Sendable, Hashable, CustomStringConvertible {
             throw CacheError(.invalidNamespace, "cannot read the model file \(modelFile.path) to fingerprint it: \(error)")
         }
         try self.init(backboneFingerprint: digest.hexString, preprocessingJSON: preprocessingJSON,
-                      tensorName: tensorName, dtype: dtype, dimension: dimension)
+                      tensorName: tensorName, dtype: dtype, arithmetic: arithmetic, dimension: dimension)
     }
 
-    public var description: String { "\(id) (\(tensorName), \(dimension) x \(dtype.rawValue))" }
+    public var description: String {
+        "\(id) (\(tensorName), \(dimension) x \(dtype.rawValue)\(arithmetic.map { ", \($0) backbone" } ?? ""))"
+    }
 
     /// The 8 bytes of the id, written into every shard header so a shard copied into another namespace is rejected.
     var tag: UInt64 { UInt64(id, radix: 16)! }

@@ -14,8 +14,8 @@ struct ExtractionBackbone: Sendable {
     /// Loads the model and probes it once to learn the vector dimension.
     /// - Throws: `ExtractionError` when the model has no preprocessing metadata or an input that does not match
     ///   it; engine errors for an unreadable model or an unknown tensor; cache errors for an unusable namespace.
-    init(modelFile: URL, tensor: String?, dtype: VectorDType) throws {
-        let model = try InferenceModel(contentsOf: modelFile, outputs: tensor.map { [$0] })
+    init(modelFile: URL, tensor: String?, dtype: VectorDType, precision: Precision = .float32) throws {
+        let model = try InferenceModel(contentsOf: modelFile, outputs: tensor.map { [$0] }, precision: precision)
         guard let specJSON = model.metadata[PreprocessingSpec.metadataKey] else {
             throw ExtractionError("the model \(modelFile.path) has no '\(PreprocessingSpec.metadataKey)'"
                 + " metadata, so the tool cannot know how to resize and normalise images for it. Use a model written"
@@ -37,6 +37,7 @@ struct ExtractionBackbone: Sendable {
                  layout: .nhwc)
         namespace = try CacheNamespace(modelFile: modelFile, preprocessingJSON: spec.jsonString(),
                                        tensorName: tensorName, dtype: dtype,
+                                       arithmetic: precision.cacheTag,
                                        dimension: probe[tensorName]!.values.count)
     }
 

@@ -1,5 +1,6 @@
 import BottleneckCache
 import BottleneckDatasets
+import BottleneckEngine
 import Foundation
 
 /// What `bottleneck extract` computes and where it keeps the vectors.
@@ -19,6 +20,8 @@ public struct ExtractionOptions: Sendable {
     /// Refuse images with more pixels than this before decoding them.
     public var pixelLimit: Int
     public var dtype: VectorDType
+    /// The backbone's arithmetic; int8 vectors go to a namespace of their own.
+    public var precision: Precision
     /// Commit a shard after this many new vectors (nil: when full, every minute, and at the end). Small values
     /// lose less work to a kill, at the cost of more, smaller shards.
     public var flushEveryVectors: Int?
@@ -32,7 +35,8 @@ public struct ExtractionOptions: Sendable {
     public init(
         data: URL, model: URL, tensor: String? = nil, cache: CacheLocation, threads: Int,
         shard: ShardAssignment = .all, split: SplitPolicy = .default, pixelLimit: Int = 50_000_000,
-        dtype: VectorDType = .float32, flushEveryVectors: Int? = nil, verifyCache: Bool = false,
+        dtype: VectorDType = .float32, precision: Precision = .float32, flushEveryVectors: Int? = nil,
+        verifyCache: Bool = false,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
         self.data = data
@@ -44,6 +48,7 @@ public struct ExtractionOptions: Sendable {
         self.split = split
         self.pixelLimit = pixelLimit
         self.dtype = dtype
+        self.precision = precision
         self.flushEveryVectors = flushEveryVectors
         self.verifyCache = verifyCache
         self.environment = environment

@@ -28,7 +28,8 @@ public final class FeatureExtractor {
     public init(options: ExtractionOptions) throws {
         precondition(options.threads >= 1, "threads must be at least 1")
         self.options = options
-        backbone = try ExtractionBackbone(modelFile: options.model, tensor: options.tensor, dtype: options.dtype)
+        backbone = try ExtractionBackbone(modelFile: options.model, tensor: options.tensor, dtype: options.dtype,
+                                          precision: options.precision)
         model = backbone.model
         preprocessor = backbone.preprocessor
         namespace = backbone.namespace

@@ -43,7 +43,11 @@ struct KeyTests {
             try Fixtures.namespace(tensor: "logits"),
             try Fixtures.namespace(fingerprint: String(repeating: "cd", count: 32)),
             try Fixtures.namespace(preprocessing: Fixtures.preprocessing.replacingOccurrences(of: "224", with: "240")),
+            try Fixtures.namespace(arithmetic: "int8"),
         ]
+        // fp32 descriptors carry no arithmetic key, so caches written before int8 existed keep their ids.
+        #expect(!base.descriptor.contains("arithmetic"))
+        #expect(try Fixtures.namespace(arithmetic: "int8").descriptor.hasPrefix(#"{"arithmetic":"int8","backbone":"#))
         #expect(Set(variants.map(\.id) + [base.id]).count == variants.count + 1)
         #expect(throws: CacheError.self) { try Fixtures.namespace(dimension: 0) }
         #expect(throws: CacheError.self) { try Fixtures.namespace(tensor: "") }

@@ -20,9 +20,11 @@ enum Fixtures {
 
     static func namespace(dimension: Int = 16, dtype: VectorDType = .float32, tensor: String = "pooled",
                           fingerprint: String = String(repeating: "ab", count: 32),
-                          preprocessing: String = Fixtures.preprocessing) throws -> CacheNamespace {
+                          preprocessing: String = Fixtures.preprocessing, arithmetic: String? = nil) throws
+        -> CacheNamespace
+    {
         try CacheNamespace(backboneFingerprint: fingerprint, preprocessingJSON: preprocessing, tensorName: tensor,
-                           dtype: dtype, dimension: dimension)
+                           dtype: dtype, arithmetic: arithmetic, dimension: dimension)
     }
 
     /// The content hash of synthetic image `i`.
