@@ -24,7 +24,7 @@ struct ClassifyCommand: ParsableCommand {
         guard let outputName = tensor ?? declared.outputs.last else {
             throw CommandError("the model declares no outputs.")
         }
-        let model = try InferenceModel(graph: declared, outputs: [outputName])
+        let model = try InferenceModel(graph: declared, outputs: [outputName], precision: modelOptions.precision)
         let labels = Self.labels(model.metadata)
         // A combined model's (`bottleneck export`) scores output already ends in Softmax; any other tensor, e.g.
         // its head_logits or a backbone's classifier, gives logits.

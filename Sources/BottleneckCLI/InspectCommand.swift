@@ -18,7 +18,8 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let imported = try ONNXImporter.importModel(at: modelOptions.modelURL)
-        let model = try InferenceModel(graph: imported, outputs: tensor.map { [$0] })
+        let model = try InferenceModel(graph: imported, outputs: tensor.map { [$0] },
+                                       precision: modelOptions.precision)
         print("model:      \(modelOptions.model)")
         print("input:      \(model.inputName) \(InferenceSession.describe(model.inputDimensions))")
         print("outputs:    \(imported.outputs.joined(separator: ", "))")

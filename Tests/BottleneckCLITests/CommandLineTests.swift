@@ -1,3 +1,4 @@
+import BottleneckEngine
 import Foundation
 import Testing
 
@@ -107,5 +108,23 @@ import Testing
     @Test func invalidThreadCount() throws {
         try Self.expectFailure(["bench", "--model", Self.referenceModel, "--threads", "0"],
                                mentioning: "--threads must be at least 1")
+    }
+
+    // classify at int8 ranks coffee's class first too, and an unknown precision is refused, as a flag and in a
+    // config file.
+    @Test(.enabled(if: Precision.int8.isSupported, "needs AVX-512 VNNI"))
+    func classifyAtInt8() throws {
+        let result = try Self.run(["classify", "--model", Self.referenceModel, "--top", "1", "--precision", "int8",
+                                   Self.golden.appendingPathComponent("coffee.input.f32").path])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.split(separator: "\n").dropFirst().first?.contains(" 967 ") == true, "\(result.output)")
+    }
+
+    @Test func unknownPrecision() throws {
+        try Self.expectFailure(["bench", "--model", Self.referenceModel, "--precision", "int4"],
+                               mentioning: "'int4' is invalid for '--precision")
+        let config = try Self.temporaryFile("config.yaml", Data("data: /tmp\nprecision: bf16\n".utf8))
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try Self.expectFailure(["extract", "--config", config], mentioning: "precision must be fp32 or int8, not 'bf16'")
     }
 }
