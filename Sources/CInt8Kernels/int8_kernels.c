@@ -84,13 +84,12 @@ __attribute__((always_inline)) INT8_TARGET static inline void tile(const bottlen
     const size_t channels = c->output_channels;
 #pragma clang loop unroll(full)
     for (int r = 0; r < ROWS; r++) {
-        const size_t pixel = first + (size_t)r, group = pixel / c->pixels_per_scale;
-        const __m512 inputScale = _mm512_set1_ps(c->scales[group]);
-        const __m512i zeroPoint = _mm512_set1_epi32(c->zero_points[group]);
+        const size_t pixel = first + (size_t)r, scaleIndex = pixel / c->pixels_per_scale;
+        const __m512 inputScale = _mm512_set1_ps(c->scales[scaleIndex]);
+        const __m512i zeroPoint = _mm512_set1_epi32(c->zero_points[scaleIndex]);
 #pragma clang loop unroll(full)
         for (int p = 0; p < PANELS; p++) {
-            const size_t channel = (panel + (size_t)p) * 16;
-            if (channel >= channels) break;
+            const size_t channel = (panel + (size_t)p) * 16;  // below output_channels: panels end at the last
             const size_t lanes = channels - channel < 16 ? channels - channel : 16;
             const __mmask16 mask = (__mmask16)((1u << lanes) - 1);
             // sum((x_q - z) * w_q) = sum(x_q * w_q) - z * sum(w_q)

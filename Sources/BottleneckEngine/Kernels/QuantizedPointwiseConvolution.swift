@@ -7,9 +7,9 @@ import CInt8Kernels
 /// Activations are quantized as they arrive, one scale per image row, asymmetric over the row's own range
 /// (`xq = round(x / sx) + zx` in 0...255, the range widened to include 0 so that 0 is exact): no calibration data
 /// is needed, and an image's features depend neither on the batch it came in nor on how threads split the rows
-/// (rows are what they split). `vpdpbusd` sums four u8 x s8
-/// products per int32 lane without saturation (|sum| <= 255 * 127 * inputs, far inside int32), and the zero point
-/// comes out of the sum as `zx * sum_k wq[k, n]`, precomputed per channel.
+/// (rows are what they split). `vpdpbusd` sums four u8 x s8 products per int32 lane without saturation
+/// (|sum| <= 255 * 127 * inputs, far inside int32), and the zero point comes out of the sum as
+/// `zx * sum_k wq[k, n]`, precomputed per channel.
 ///
 /// Quantized pixels are rows of `inputStride` bytes (input channels rounded up to 4, padding zero); weights are
 /// packed `[panel][inputStride / 4][16 channels][4 inputs]` so that one 64-byte load feeds a panel's 16 lanes.
@@ -31,12 +31,23 @@ package final class QuantizedPointwiseConvolution: Sendable {
     let weightSums: [Int32]
     let bias: [Float]
 
-    package var panelCount: Int { (outputChannels + Self.panelWidth - 1) / Self.panelWidth }
+    package var panelCount: Int { Self.panelCount(outputChannels: outputChannels) }
 
-    /// Quantizes fp32 weights given by `weight(outputChannel, inputChannel)`.
+    static func panelCount(outputChannels: Int) -> Int { (outputChannels + panelWidth - 1) / panelWidth }
+
+    /// Where the weight of `output` from `input` sits in `weights`.
+    static func weightIndex(output: Int, input: Int, inputStride: Int) -> Int {
+        let (panel, lane) = output.quotientAndRemainder(dividingBy: panelWidth)
+        let (group, position) = input.quotientAndRemainder(dividingBy: 4)
+        return ((panel * inputStride / 4 + group) * panelWidth + lane) * 4 + position
+    }
+
+    /// Quantizes fp32 weights given by `weight(outputChannel, inputChannel)`. Requires `isSupported`: the kernels
+    /// would stop the process with an illegal instruction elsewhere (`Precision.int8` is refused there first).
     package init(inputChannels: Int, outputChannels: Int, bias: [Float], weight: (Int, Int) -> Float) {
+        precondition(Self.isSupported, "the int8 kernels need AVX-512 VNNI: check isSupported first")
         precondition(inputChannels > 0 && outputChannels > 0 && bias.count == outputChannels)
-        let panels = (outputChannels + Self.panelWidth - 1) / Self.panelWidth
+        let panels = Self.panelCount(outputChannels: outputChannels)
         let stride = (inputChannels + 3) / 4 * 4
         let padded = panels * Self.panelWidth
         var weights = [Int8](repeating: 0, count: panels * stride * Self.panelWidth)
@@ -45,12 +56,10 @@ package final class QuantizedPointwiseConvolution: Sendable {
         for output in 0..<outputChannels {
             let largest = (0..<inputChannels).reduce(Float(0)) { max($0, abs(weight(output, $1))) }
             let scale = largest > 0 ? largest / 127 : 1
-            let (panel, lane) = output.quotientAndRemainder(dividingBy: Self.panelWidth)
             var sum: Int32 = 0
             for input in 0..<inputChannels {
                 let quantized = Int8(max(-127, min(127, (weight(output, input) / scale).rounded())))
-                let (group, position) = input.quotientAndRemainder(dividingBy: 4)
-                weights[((panel * stride / 4 + group) * Self.panelWidth + lane) * 4 + position] = quantized
+                weights[Self.weightIndex(output: output, input: input, inputStride: stride)] = quantized
                 sum += Int32(quantized)
             }
             scales[output] = scale
@@ -65,13 +74,12 @@ package final class QuantizedPointwiseConvolution: Sendable {
         self.bias = bias + [Float](repeating: 0, count: padded - outputChannels)
     }
 
-    /// The quantized weight of `output` from `input`, and that channel's scale (for tests and references).
+    /// The quantized weight of `output` from `input` (for tests and the reference).
     package func quantizedWeight(output: Int, input: Int) -> Int8 {
-        let (panel, lane) = output.quotientAndRemainder(dividingBy: Self.panelWidth)
-        let (group, position) = input.quotientAndRemainder(dividingBy: 4)
-        return weights[((panel * inputStride / 4 + group) * Self.panelWidth + lane) * 4 + position]
+        weights[Self.weightIndex(output: output, input: input, inputStride: inputStride)]
     }
 
+    /// The scale of `output`'s weights.
     package func weightScale(output: Int) -> Float { weightScales[output] }
 
     /// How a group of activations (an image row) maps to u8: `x ~ sx * (xq - zx)`.
@@ -79,20 +87,22 @@ package final class QuantizedPointwiseConvolution: Sendable {
         package var scale: Float
         package var zeroPoint: Int32
 
-        /// The scale spreading `minimum...maximum`, widened to include 0, over 0...255.
+        /// The scale spreading `minimum...maximum`, widened to include 0, over 0...255 (1 for an all-zero range,
+        /// or one too narrow for a normal float step).
         package init(minimum: Float, maximum: Float) {
             let (low, high) = (min(minimum, 0), max(maximum, 0))
-            scale = high > low ? (high - low) / 255 : 1
+            let step = (high - low) / 255
+            scale = step.isNormal ? step : 1
             zeroPoint = Int32(max(0, min(255, (-low / scale).rounded())))
         }
     }
 
     /// Quantizes `pixels` pixels of `channels` floats (an image row) into pixels of `stride` bytes over their own
-    /// range and returns the scale it chose. Requires `isSupported`.
+    /// range and returns the scale it chose.
     package static func quantize(
         input: UnsafePointer<Float>, pixels: Int, channels: Int, output: UnsafeMutablePointer<UInt8>, stride: Int
     ) -> ActivationScale {
-        precondition(pixels > 0 && stride >= channels && stride % 4 == 0)
+        precondition(isSupported && pixels > 0 && stride >= channels && stride % 4 == 0)
         var (minimum, maximum): (Float, Float) = (0, 0)
         bottleneck_int8_range(input, pixels * channels, &minimum, &maximum)
         let scale = ActivationScale(minimum: minimum, maximum: maximum)
@@ -119,7 +129,7 @@ package final class QuantizedPointwiseConvolution: Sendable {
     }
 
     /// Computes output pixels `pixels` in the 16-channel panels `panels` (nil: all); calls on disjoint ranges may
-    /// run concurrently. Requires `isSupported`.
+    /// run concurrently.
     /// - Parameters:
     ///   - input: pixel `p` at `input.bytes + p * inputStride`, quantized with scale `p / input.pixelsPerScale`.
     ///   - residual: `[pixelCount, outputChannels]` added before the clamp, or nil.

@@ -41,6 +41,7 @@ typedef struct {
     float *output;
 } bottleneck_int8_pointwise;
 
-/// Computes output pixels `first_pixel ..< end_pixel` in the 16-channel panels `first_panel ..< end_panel`.
+/// Computes output pixels `first_pixel ..< end_pixel` in the 16-channel panels `first_panel ..< end_panel`
+/// (`end_panel` at most the panels `output_channels` fill).
 void bottleneck_int8_pointwise_forward(const bottleneck_int8_pointwise *convolution, size_t first_pixel,
                                        size_t end_pixel, size_t first_panel, size_t end_panel);

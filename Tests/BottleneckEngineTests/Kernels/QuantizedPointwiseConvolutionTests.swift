@@ -182,6 +182,8 @@ struct QuantizedPointwiseConvolutionTests {
         #expect((127...128).contains(Scale(minimum: -1, maximum: 1).zeroPoint), "the middle of 0...255")
         let zeros = Scale(minimum: 0, maximum: 0)
         #expect(zeros.scale == 1 && zeros.zeroPoint == 0, "an all-zero row")
+        let subnormal = Scale(minimum: 0, maximum: 1e-38)
+        #expect(subnormal.scale == 1 && subnormal.zeroPoint == 0, "a step below the normal floats")
     }
 
     // Symmetric per output channel: each channel's largest |w| maps to 127, every weight moves by at most sw/2.
