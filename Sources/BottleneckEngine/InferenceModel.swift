@@ -9,8 +9,6 @@ public final class InferenceModel: Sendable {
     public let graph: Graph
     /// The model's metadata_props (labels, preprocessing, provenance when written by this tool).
     public let metadata: [String: String]
-    /// The arithmetic of its 1x1 convolutions.
-    public let precision: Precision
 
     /// Loads an ONNX file.
     /// - Parameters:
@@ -44,7 +42,6 @@ public final class InferenceModel: Sendable {
         let optimized = try GraphOptimizer.optimize(try imported.pruned(toOutputs: wanted))
         graph = precision == .int8 ? GraphOptimizer.quantizingPointwiseConvolutions(optimized) : optimized
         metadata = imported.metadata
-        self.precision = precision
     }
 
     public var inputName: String { graph.input.name }
